@@ -1,0 +1,1 @@
+"""Enrollment service. ``create_app`` lives in ``services.enrollment.app``."""

@@ -1,0 +1,1 @@
+"""Notification service. ``create_app`` lives in ``services.notification.app``."""

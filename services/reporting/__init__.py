@@ -1,0 +1,1 @@
+"""Reporting service. ``create_app`` lives in ``services.reporting.app``."""
