@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import re
 
-from .labels import label_key
 from .model import OrganisationType
 
 NUMBERED_GRADES: tuple[str, ...] = tuple(f"{n}급" for n in range(1, 10))
@@ -140,14 +139,15 @@ def infer_organisation_type(organisation: str) -> OrganisationType | None:
 
 
 _LIST_SEPARATORS = re.compile(r"[,;/\n·ㆍ]+")
+_LIST_SEPARATORS_NO_DOT = re.compile(r"[,;\n]+")
 
 
-def split_list(text: object) -> list[str]:
-    """Split a multi-value cell: "7급, 8급; 9급" / "행정·기술" → items, blanks removed."""
+def split_list(text: object, *, middle_dot: bool = True) -> list[str]:
+    """Split a multi-value cell: "7급, 8급; 9급" / "3급·4급" → items, blanks removed.
+
+    Pass ``middle_dot=False`` for values whose names contain '·' (투자·출연기관).
+    """
     if text is None:
         return []
-    return [item.strip() for item in _LIST_SEPARATORS.split(str(text)) if item.strip()]
-
-
-def same_label(a: str, b: str) -> bool:
-    return label_key(a) == label_key(b)
+    pattern = _LIST_SEPARATORS if middle_dot else _LIST_SEPARATORS_NO_DOT
+    return [item.strip() for item in pattern.split(str(text)) if item.strip()]
