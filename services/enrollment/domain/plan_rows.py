@@ -235,7 +235,7 @@ def validate_plan_rows(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> PlanVal
         if session_values:
             draft.sessions.append((line, session_values))
     courses = [_build_course(d, errors) for d in drafts.values()]
-    _check_prerequisites(drafts, courses, errors)
+    _check_prerequisites(drafts, errors)
     errors.sort(key=lambda e: e.line)
     if errors:
         return PlanValidation((), tuple(errors), rows_read)
@@ -324,8 +324,7 @@ def _build_sessions(d: _Draft, year: Any, errors: list[RowError]) -> list[Sessio
     return sorted(sessions, key=lambda x: x.number)
 
 
-def _check_prerequisites(drafts: Mapping[str, _Draft], courses: list[Course | None],
-                         errors: list[RowError]) -> None:
+def _check_prerequisites(drafts: Mapping[str, _Draft], errors: list[RowError]) -> None:
     delivery = {d.code: d.values.get("delivery") for d in drafts.values()}
     for d in drafts.values():
         required = d.values.get("prerequisites")

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .errors import Refusal
-from .model import Course, Delivery, EnrollmentStatus, OrganisationType, Trainee
+from .model import Course, Delivery, EnrollmentStatus, Trainee
 from .vocabulary import job_series_matches, normalise_grade
 
 SEOUL = ZoneInfo("Asia/Seoul")
