@@ -270,8 +270,18 @@ def _open_csv(stream: BinaryIO, columns: ColumnSet, closers: list[Any]) -> Table
     reader = csv.reader(text, delimiter=_sniff_delimiter(sample))
     # Excel shows one row per record (a quoted multi-line cell is one row), so
     # the record index - not the physical line - is what the user sees.
-    records = enumerate(reader, start=1)
-    return _with_header(records, columns, "csv", encoding, closers)
+    return _with_header(_csv_records(reader), columns, "csv", encoding, closers)
+
+
+def _csv_records(reader: Any) -> Iterator[tuple[int, Sequence[Any]]]:
+    number = 0
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield number, cells
+    except csv.Error as exc:  # e.g. a cell over the csv field size limit (a runaway quote)
+        line = number + 1
+        raise UnreadableFile(f"CSV 형식 오류({line}행 부근): {exc}",
+                             f"Malformed CSV near line {line}: {exc}") from exc
 
 
 def _sniff_delimiter(sample: str) -> str:

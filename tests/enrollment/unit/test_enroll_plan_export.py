@@ -64,3 +64,13 @@ def test_cp949_copy_of_export_still_imports(courses, tmp_path):
 
 def test_headers_cover_every_field():
     assert set(PLAN_COLUMNS.fields) == set(PLAN_FIELDS)
+
+
+def test_documented_example_is_valid():
+    from pathlib import Path
+    doc = (Path(__file__).parents[3] / "docs" / "plan-file-format.md").read_text(encoding="utf-8")
+    example = doc.split("```\n")[1]
+    _, result = reimport(io.BytesIO(example.encode("utf-8")))
+    assert result.ok, result.errors
+    assert [(c.code, len(c.sessions)) for c in result.courses] == [("E19-015", 1), ("C19-046", 2)]
+    assert result.courses[1].prerequisites == ("E19-015",)

@@ -167,3 +167,10 @@ def test_100k_rows_stream_fast_with_flat_memory(tmp_path):
     assert count == 100_000
     assert peak < 8 * 1024 * 1024, peak  # the file is ~9 MB; we never hold it
     assert elapsed < 10, elapsed
+
+
+def test_malformed_csv_reported_with_line():
+    data = ("사번,성명,소속,직급\r\n1,김,종로구,7급\r\n2,\"" + "가" * 200_000 + "\",중구,8급\r\n").encode()
+    with pytest.raises(UnreadableFile) as exc:
+        read_all(data)
+    assert "3행" in exc.value.message_ko and exc.value.code == "FILE_UNREADABLE"
