@@ -41,8 +41,8 @@ def parse_date(value: object) -> date:
         number = int(value)
         if 19000101 <= number <= 29991231:  # typed as 20190304 into a number cell
             return parse_date(str(number))
-        if 1 <= number <= 2958465:  # Excel serial day number (up to 9999-12-31)
-            return _EXCEL_EPOCH + timedelta(days=number)
+        if 20_000 <= number <= 80_000:  # Excel serial day number, 1954..2119 only:
+            return _EXCEL_EPOCH + timedelta(days=number)  # a bare 2019 is not a date
         raise ValueError("not a date")
     text = str(value).strip()
     for pattern in (_DATE_SEPARATED, _DATE_COMPACT, _DATE_KOREAN):

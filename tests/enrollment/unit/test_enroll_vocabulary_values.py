@@ -59,7 +59,7 @@ def test_parse_date_formats(value):
     assert parse_date(value) == date(2019, 3, 4)
 
 
-@pytest.mark.parametrize("value", ["2019-02-30", "03/04/2019", "내일", "", "2019-3"])
+@pytest.mark.parametrize("value", ["2019-02-30", "03/04/2019", "내일", "", "2019-3", 2019, 3.5])
 def test_parse_date_rejects(value):
     with pytest.raises(ValueError):
         parse_date(value)
