@@ -163,7 +163,8 @@ Row = TypeVar("Row", bound=PlannedLike)
 
 @dataclass(frozen=True)
 class PlanDiff(Generic[Row]):
-    withdraw: list[Row]  # existing rows to withdraw (mark withdrawn / delete if still pending)
+    # Existing rows no longer wanted: withdraw those still pending; already-sent ones stay as history.
+    withdraw: list[Row]
     add: list[PlannedMessage]  # new rows to insert
     keep: list[Row]  # existing rows that already match the desired plan
 
