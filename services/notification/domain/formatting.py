@@ -21,6 +21,18 @@ def format_date(value: date | datetime, lang: str = "ko") -> str:
     return f"{d.year}년 {d.month}월 {d.day}일({_KO_WEEKDAYS[d.weekday()]})"
 
 
+def format_short_date(value: date | datetime, lang: str = "ko") -> str:
+    """Without the year, for SMS where every byte counts: '3/4(월)' / '4 Mar'."""
+    d = _day(value)
+    if lang == "en":
+        return f"{d.day} {_EN_MONTHS[d.month - 1]}"
+    return f"{d.month}/{d.day}({_KO_WEEKDAYS[d.weekday()]})"
+
+
+def format_short_datetime(value: datetime, lang: str = "ko") -> str:
+    return f"{format_short_date(value, lang)} {format_time(value)}"
+
+
 def format_time(value: datetime) -> str:
     return to_kst(value).strftime("%H:%M")
 

@@ -24,7 +24,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context
 
 from .delivery import SmsType
-from .formatting import format_date, format_datetime, format_time
+from .formatting import format_date, format_datetime, format_short_date, format_short_datetime, format_time
 from .kinds import ChannelType, MessageKind
 from .kst import KST
 from .sms_length import fit_sms
@@ -94,7 +94,8 @@ class TemplateRenderer:
             auto_reload=auto_reload,  # off by default: no stat() per render on a 200k-mail run
         )
         self.env.filters.update(kst_date=_kst_date, kst_datetime=_kst_datetime, kst_time=_kst_time,
-                                kst_period=_kst_period)
+                                kst_period=_kst_period, kst_short_date=_kst_short_date,
+                                kst_short_datetime=_kst_short_datetime)
 
     def render(
         self, kind: MessageKind | str, channel: ChannelType | str, lang: str, context: Mapping[str, Any]
@@ -145,6 +146,16 @@ def _kst_date(ctx: Any, value: date | datetime) -> str:
 @pass_context
 def _kst_datetime(ctx: Any, value: datetime) -> str:
     return format_datetime(value, ctx["lang"])
+
+
+@pass_context
+def _kst_short_date(ctx: Any, value: date | datetime) -> str:
+    return format_short_date(value, ctx["lang"])
+
+
+@pass_context
+def _kst_short_datetime(ctx: Any, value: datetime) -> str:
+    return format_short_datetime(value, ctx["lang"])
 
 
 def _kst_time(value: datetime) -> str:
