@@ -123,7 +123,7 @@ def test_long_rendered_sms_becomes_lms_and_huge_one_is_truncated():
     context = sample_context("reminder")
     short = render("reminder", "sms", "ko", context)
     assert short.sms_type == "SMS" and "3/4(월) 09:00" in short.body  # short date keeps it a cheap SMS
-    longer = render("reminder", "sms", "ko", {**context, "location": "서울특별시 인재개발원 신관 2층 대강당"})
+    longer = render("reminder", "sms", "ko", {**context, "location": "서울특별시 인재개발원 신관 2층 대강당(서초구 양재동)"})
     assert longer.sms_type == "LMS" and longer.byte_length > 90 and not longer.truncated
     huge = render("reminder", "sms", "ko", {**context, "location": "본관 " * 900})
     assert huge.truncated and huge.byte_length <= LMS_MAX_BYTES and huge.body.endswith("…")
