@@ -58,7 +58,8 @@ class SmsSink:
             return sum(n - 1 for n in self._ids.values() if n > 1)
 
     def start(self) -> SmsSink:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sms-sink", daemon=True)
+        # Short poll interval: shutdown() waits up to one interval, which adds up across tests.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sms-sink", daemon=True)
         self._thread.start()
         return self
 

@@ -170,3 +170,21 @@ def test_composed_mail_parses_back_with_the_stdlib_and_resists_header_injection(
     assert parsed["From"].addresses[0].display_name == "서울시 인재개발원"
     assert parsed.get_content() == ".\n.첫 줄이 점\n둘째 줄"  # byte-exact, dot lines included
     assert parsed["Message-ID"].endswith("@localhost>") and parsed["X-Delivery-Key"] == message.id
+
+
+class HangsUpAfterData(RecordingHandler):
+    """Accepts the first message, then drops the line instead of answering 250."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await super().handle_DATA(server, session, envelope)
+        if self.count == 1:
+            server.transport.close()
+        return "250 2.0.0 OK: queued"
+
+
+def test_lost_reply_after_data_is_flagged_maybe_delivered_and_not_resent():
+    with SmtpSink(handler=HangsUpAfterData()) as sink, channel_for(sink) as smtp:
+        results = smtp.send_batch(reminder_mails(3))
+        assert results[0].status is DeliveryStatus.TRANSIENT_FAILURE and results[0].maybe_delivered
+        assert all(r.ok for r in results[1:])
+        assert sink.wait_for(3) and sink.count == 3  # the first arrived once, never twice
