@@ -56,6 +56,9 @@ class _Dropped(Exception):
 
 
 class SmtpEmailChannel:
+    """Keeps its connection open between batches. Not thread-safe: one instance per worker
+    process (or thread); call close() on worker shutdown."""
+
     channel_type = ChannelType.EMAIL
 
     def __init__(self, config: SmtpConfig, *, ssl_context: ssl.SSLContext | None = None,
