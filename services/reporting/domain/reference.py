@@ -11,7 +11,8 @@ Seed: ``000_c3da4070ea0df5d9.txt`` (copy: ``shared/domain/plan-2019.ko.txt``), s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+
+from .vocabulary import ChangeType, Delivery
 
 SEED = "seed 000_c3da4070ea0df5d9.txt (2019년 인재개발원 교육훈련계획(안), 인재기획과-15195)"
 
@@ -22,33 +23,6 @@ SOURCE_CATALOGUE_HEADLINE = (
 )
 SOURCE_CHANGE_TYPES = f"{SEED}, □ 교육훈련과정 집합·e-러닝 행 및 〈신설/통합·대체·폐지/개선과정〉 (brief §4)"
 SOURCE_PLAN_ACTUAL = f"{SEED}, 각주 1) 교육 계획/실적 인원 (brief §4 'Plan vs actual trainees')"
-
-
-class Delivery(StrEnum):
-    """교육방법. Values match the enrollment catalogue and courses-2019.csv."""
-
-    CLASSROOM = "classroom"  # 집합
-    ELEARNING = "elearning"  # e-러닝
-
-
-DELIVERY_LABEL_KO: dict[Delivery, str] = {Delivery.CLASSROOM: "집합", Delivery.ELEARNING: "e-러닝"}
-
-
-class ChangeType(StrEnum):
-    """The plan's three change categories (과정 개편 유형), plus courses carried over unchanged."""
-
-    NEW = "new"  # 신설
-    MERGED_REPLACED_ABOLISHED = "merged_replaced_abolished"  # 통합·대체·폐지
-    IMPROVED = "improved"  # 개선
-    CONTINUING = "continuing"  # 계속 (not a category of the seed; inferred remainder)
-
-
-CHANGE_TYPE_LABEL_KO: dict[ChangeType, str] = {
-    ChangeType.NEW: "신설",
-    ChangeType.MERGED_REPLACED_ABOLISHED: "통합·대체·폐지",
-    ChangeType.IMPROVED: "개선",
-    ChangeType.CONTINUING: "계속",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The seed's reference figures: exact values and the seed's own arithmetic."""
 
 from services.reporting.domain import reference as ref
-from services.reporting.domain.reference import ChangeType, CoursesAndSeats, Delivery
+from services.reporting.domain.reference import CoursesAndSeats
+from services.reporting.domain.vocabulary import ChangeType, Delivery
 
 
 def test_catalogue_figures_are_copied_exactly() -> None:
