@@ -95,3 +95,19 @@ def is_retired(status: ChangeType | str | None) -> bool:
     The seed's arithmetic proves it: 123 + 22 − 20 = 125 classroom courses in 2019.
     """
     return change_type_of(status) is ChangeType.MERGED_REPLACED_ABOLISHED
+
+
+# 교육체계 4대 분야 (competency areas), as the enrollment catalogue spells them.
+AREA_LABEL_KO: dict[str, str] = {
+    "basic": "기본역량",
+    "leadership": "리더십역량",
+    "job": "직무역량",
+    "it": "IT역량",
+}
+
+
+def area_label_ko(area: str | None) -> str:
+    """Korean label of a competency area; an unknown area keeps its own name, a missing one is 미상."""
+    if not area or area == "unknown":
+        return "미상"
+    return AREA_LABEL_KO.get(area, area)
