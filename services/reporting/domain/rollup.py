@@ -365,6 +365,18 @@ class CounterTotals:
         average = Decimal(self.satisfaction_sum_x100) / 100 / self.satisfaction_count
         return average.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
+    def as_row(self) -> dict[str, object]:
+        """Counters plus derived figures for the export/API: rates in percent (1 decimal), average 0–100."""
+        completion, attendance = self.completion_rate, self.attendance_rate
+        row: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)}
+        row.update(
+            enrollments=self.enrollments,
+            completion_rate=None if completion is None else round(completion * 100, 1),
+            attendance_rate=None if attendance is None else round(attendance * 100, 1),
+            satisfaction_average=self.satisfaction_average,
+        )
+        return row
+
 
 def sum_totals(rows: Iterable[CounterTotals]) -> CounterTotals:
     total = CounterTotals()
