@@ -113,7 +113,8 @@ EXPECTED_TRANSITIONS: frozenset[tuple[EnrollmentStatus | None, EnrollmentStatus]
         (_S.CONFIRMED, _S.NO_SHOW),
         (_S.ATTENDED, _S.COMPLETED),
         (_S.ATTENDED, _S.FAILED),
-        (_S.NO_SHOW, _S.FAILED),
+        # no_show is final: the state alone cannot tell "failed after attending" from "failed after
+        # not showing", so a no_show → failed event would count the trainee as attended.
         *((open_state, _S.CANCELLED) for open_state in (_S.REQUESTED, _S.PENDING_PREREQUISITE, _S.CONFIRMED, _S.WAITLISTED)),
     }
 )

@@ -43,6 +43,10 @@ class CoursePlanRow:
     name_ko: str = ""
     competency_area: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.planned_seats < 0 or self.planned_sessions < 0:
+            raise ValueError(f"{self.course_code}: planned seats and sessions cannot be negative")
+
     @property
     def delivery_mode(self) -> Delivery:
         return parse_delivery(self.delivery)

@@ -38,7 +38,6 @@ TRANSITION_DELTAS = [
     (S.CONFIRMED, S.NO_SHOW, {C.NO_SHOW: 1}),
     (S.ATTENDED, S.COMPLETED, {C.COMPLETED: 1}),
     (S.ATTENDED, S.FAILED, {C.FAILED: 1}),
-    (S.NO_SHOW, S.FAILED, {C.NO_SHOW: -1, C.ATTENDED: 1, C.FAILED: 1}),
     (S.REQUESTED, S.CANCELLED, {C.REQUESTED: -1, C.CANCELLED: 1}),
     (S.PENDING_PREREQUISITE, S.CANCELLED, {C.PENDING_PREREQUISITE: -1, C.CANCELLED: 1}),
     (S.WAITLISTED, S.CANCELLED, {C.WAITLISTED: -1, C.CANCELLED: 1}),
@@ -61,6 +60,12 @@ def test_statuses_accepted_as_plain_strings_and_unknown_refused() -> None:
     assert status_deltas("confirmed", "confirmed") == {}
     with pytest.raises(UnknownStatusError):
         status_deltas("confirmed", "graduated")
+
+
+def test_no_show_is_final_because_failed_implies_attended() -> None:
+    assert not is_expected_transition(S.NO_SHOW, S.FAILED)
+    # Still applied if it ever arrives (the read model never rejects), with this visible effect:
+    assert status_deltas(S.NO_SHOW, S.FAILED) == {C.NO_SHOW: -1, C.ATTENDED: 1, C.FAILED: 1}
 
 
 def test_no_show_counts_as_enrolled_but_not_attended() -> None:

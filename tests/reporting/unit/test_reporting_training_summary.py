@@ -84,6 +84,8 @@ def test_vocabulary_parsers() -> None:
             parse_delivery(bad_delivery)
     with pytest.raises(ValueError):
         change_type_of("postponed")
+    with pytest.raises(ValueError):
+        CoursePlanRow(2019, "X", "classroom", "new", -1)
 
 
 def test_every_status_in_the_seed_csv_is_understood() -> None:
