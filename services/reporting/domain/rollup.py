@@ -10,7 +10,8 @@ Consequences the consumer relies on:
 
 * **Commutative.** Deltas are plain integer additions, so events of different enrollments — and,
   when ``previous`` comes from the event payload, events of the *same* enrollment — can be applied
-  in any order and still converge on the same counters.
+  in any order and still converge on the same counters. Out of order, a counter can dip below
+  zero for a moment (a −1 before its +1), so the table must not CHECK counters ≥ 0.
 * **Idempotency is the consumer's job, not ours.** Applying the same delta twice doubles it; the
   consumer dedupes by event id (inbox) in the same transaction that adds the deltas.
 * **The previous status must be known.** The rule needs it either from the event payload
