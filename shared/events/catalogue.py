@@ -26,6 +26,9 @@ CATALOGUE: dict[str, type[Schema]] = {
        for status in e.ENROLLMENT_STATUSES if status != "requested"},
     # A waitlisted enrollment that got a seat (confirmed by promotion, not on first request).
     "hrd.enrollment.enrollment.promoted.v1": e.EnrollmentEventV1,
+    "hrd.enrollment.survey.submitted.v1": e.SurveySubmittedV1,
+    "hrd.enrollment.counts.snapshot.v1": e.CountsSnapshotV1,
+    "hrd.enrollment.bulk_job.finished.v1": e.BulkJobFinishedV1,
 }
 
 #: subscriber service -> event type prefixes it receives

@@ -106,3 +106,36 @@ class PlanImportedV1(_Open):
     courses = fields.Integer(required=True)
     sessions = fields.Integer(required=True)
     seats = fields.Integer(required=True)
+
+
+class SurveySubmittedV1(_Open):
+    """A trainee's satisfaction survey answer for a session they attended (score 0–100)."""
+    enrollment_id = fields.Integer(required=True)
+    trainee_id = fields.Integer(required=True)
+    course_id = fields.Integer(required=True)
+    session_id = fields.Integer(required=True)
+    year = fields.Integer(required=True)
+    score = fields.Float(required=True)
+    comment = fields.String(load_default=None, allow_none=True)
+
+
+class CountsSnapshotV1(_Open):
+    """The enrollment service's own counts, for a consumer to reconcile its read model against.
+
+    ``counts`` maps course id (as a string) to {status: number of enrollments in that status}.
+    """
+    year = fields.Integer(required=True)
+    requested_by = fields.String(load_default=None, allow_none=True)
+    request_id = fields.String(load_default=None, allow_none=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+                         required=True)
+    taken_at = fields.AwareDateTime(required=True)
+
+
+class BulkJobFinishedV1(_Open):
+    job_id = fields.String(required=True)
+    state = fields.String(required=True)
+    rows_total = fields.Integer(required=True)
+    rows_done = fields.Integer(required=True)
+    rows_failed = fields.Integer(required=True)
+    enrollments_created = fields.Integer(load_default=0)
