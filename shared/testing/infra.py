@@ -22,8 +22,10 @@ def start_redis() -> tuple[str, EmbeddedRedis | None]:
     return server.url, server
 
 
-def database_urls(tag: str = "hrd_test") -> dict[str, str]:
-    """One database per service. On PostgreSQL they are (re)created fresh for this test run."""
+def database_urls(tag: str | None = None) -> dict[str, str]:
+    """One database per service. On PostgreSQL they are (re)created fresh for this test run, named
+    ``<TEST_DB_TAG>_<service>`` so parallel runs on one server can use different tags."""
+    tag = tag or os.environ.get("TEST_DB_TAG", "hrd_test")
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         tmp = Path(tempfile.mkdtemp(prefix="hrd-db-"))

@@ -39,8 +39,8 @@ def _counts(app):
 
 def test_sigkill_mid_batch_then_recovery(clean, db_urls, redis_url):
     # A broker namespace of its own (another Redis db) so the session's workers do not interfere.
-    base = redis_url.rsplit("/", 1)[0]
-    url = f"{base}/3"
+    base, db = redis_url.rsplit("/", 1)
+    url = f"{base}/{(int(db or 0) + 8) % 16}"
     r = redis_lib.Redis.from_url(url)
     r.flushdb()
     publisher = Celery("test-publisher", broker=url)
