@@ -48,7 +48,6 @@ def create_service_app(service: str, import_name: str, config: dict[str, Any] | 
     app.json.ensure_ascii = False
     hrd_logging.configure_logging(service)
     hrd_logging.init_flask(app)
-    errors.init_flask(app)
     metrics.init_flask(app)
     auth.init_flask(app)
     database.init_app(app)
@@ -60,6 +59,7 @@ def create_service_app(service: str, import_name: str, config: dict[str, Any] | 
                                                           "bearerFormat": "JWT"}}},
         "security": [{"bearerAuth": []}],
     })
+    errors.init_flask(app)  # after Api(): flask-smorest installs its own HTTPException handler
 
     @app.get("/healthz")
     def healthz():
