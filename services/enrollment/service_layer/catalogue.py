@@ -140,7 +140,8 @@ def update_session(uow: UnitOfWork, session_id: int, changes: dict, actor: str) 
         updated = s.execute(select(T.sessions).where(T.sessions.c.id == session_id)).one()
         rescheduled = "starts_on" in changed or "ends_on" in changed
         if rescheduled:
-            deadline = rules.prerequisite_deadline(updated.starts_on, int(uow.settings["PREREQUISITE_DAYS_BEFORE"]))
+            deadline = rules.prerequisite_deadline(updated.starts_on, int(uow.settings["PREREQUISITE_DAYS_BEFORE"])
+                                                  ).astimezone(dt.timezone.utc)  # stored in UTC (SQLite drops offsets)
             s.execute(update(T.enrollments).where(T.enrollments.c.session_id == session_id,
                                                   T.enrollments.c.status == "pending_prerequisite")
                       .values(prerequisite_deadline=deadline))

@@ -305,7 +305,7 @@ def settle_prerequisites(uow: UnitOfWork, e, actor: str, *, event: str | None = 
         _auto_enroll_elearning(uow, e.trainee_id, prereq, check.deadline, e.id, actor)
     codes = ", ".join(r.code for r in missing)
     return move(uow, e, "pending_prerequisite", actor, f"선수 이러닝 미이수 / missing prerequisites: {codes}",
-                event=event, values={"prerequisite_deadline": check.deadline}, missing=missing, ctx=ctx)
+                event=event, values={"prerequisite_deadline": check.deadline.astimezone(dt.timezone.utc)}, missing=missing, ctx=ctx)
 
 
 def check_prerequisites(uow: UnitOfWork, enrollment_id: int, actor: str = "system:prerequisites") -> str | None:
@@ -488,6 +488,7 @@ def record_completion_row(uow: UnitOfWork, trainee_id: int, course_id: int, comp
                           source: str | None, actor: str) -> bool:
     """Store a course completion once (natural key trainee+course) and let it settle what waits on it."""
     s = uow.session
+    completed_at = completed_at.astimezone(dt.timezone.utc)  # stored in UTC (SQLite drops offsets)
     if s.execute(select(T.completions.c.id).where(T.completions.c.trainee_id == trainee_id,
                                                   T.completions.c.course_id == course_id)).first():
         return False

@@ -8,14 +8,14 @@ changes nothing and emits nothing. Sessions that exist in the database but not i
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, delete, func, select, update
 
 from services.enrollment.adapters import orm as T
-from services.enrollment.domain.model import Course, Delivery
+from services.enrollment.domain.model import Course
 from services.enrollment.service_layer import enrollments as E
 from services.enrollment.service_layer import payloads
 from services.enrollment.service_layer.errors import invalid
@@ -213,7 +213,7 @@ def _apply(uow: UnitOfWork, d: PlanDiff, actor: str) -> None:
             for sid, x in resched:
                 s.execute(update(T.enrollments).where(T.enrollments.c.session_id == sid,
                                                       T.enrollments.c.status == "pending_prerequisite")
-                          .values(prerequisite_deadline=rules.prerequisite_deadline(x.start, days)))
+                          .values(prerequisite_deadline=rules.prerequisite_deadline(x.start, days).astimezone(dt.timezone.utc)))
 
     # events: re-read what changed so payloads carry database ids
     course_ids = [ids[c] for c in sorted({c.code for c in d.courses_new} | {c.code for _, c, _ in d.courses_changed}
@@ -299,10 +299,3 @@ def plan_courses(s, year: int) -> list[Course]:
             prereqs[cid].append(code)
     return [domain_course(c, prereqs[c.id], [domain_session(c.code, x) for x in sessions[c.id]]) for c in courses]
 
-
-def delivery_counts(courses: Iterable[Course]) -> Counter:
-    return Counter(c.delivery for c in courses if c.delivery in (Delivery.CLASSROOM, Delivery.ELEARNING))
-
-
-def utc(d: dt.datetime) -> dt.datetime:
-    return d.astimezone(dt.timezone.utc)
