@@ -29,6 +29,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
 
     celery_app = celery_init_app(app)
+    if app.config["OUTBOX_RELAY"] == "background":
+        from services.enrollment.adapters import orm
+        from shared.outbox_relay import BackgroundRelay
+        app.extensions["outbox_relay"] = BackgroundRelay(database.engine, orm.outbox, celery_app)
     with app.app_context():
         from services.enrollment.tasks import register_tasks
         register_tasks(celery_app)

@@ -24,6 +24,9 @@ def register_cli(app) -> None:
         t0 = time.monotonic()
         plan = load_demo_plan()
         out = plans.import_plan(from_app(current_app), list(plan.courses), actor="system:demo-plan", dry_run=dry_run)
+        relay = current_app.extensions.get("outbox_relay")
+        if relay is not None and not relay.flush(30):
+            click.echo("some events are not published yet; the outbox sweep will send them", err=True)
         c, s, t = out["courses"], out["sessions"], out["totals"]
         click.echo(f"demo plan {year}: {t['courses']} courses / {t['seats']:,} seats "
                    f"(classroom {t['by_delivery']['classroom']['courses']} / "

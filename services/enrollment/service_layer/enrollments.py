@@ -133,17 +133,20 @@ def enroll(uow: UnitOfWork, trainee_id: int, session_id: int, actor: str, *, ove
         s = uow.session
         has_prereq = (select(func.count()).select_from(T.course_prerequisites)
                       .where(T.course_prerequisites.c.course_id == T.courses.c.id).scalar_subquery())
-        row = s.execute(select(T.sessions, T.courses, has_prereq.label("n_prereq"))
+        # one round trip for the session, its course and the trainee (the hot path of the service)
+        row = s.execute(select(T.sessions, T.courses, T.trainees, has_prereq.label("n_prereq"))
                         .join(T.courses, T.courses.c.id == T.sessions.c.course_id)
-                        .where(T.sessions.c.id == session_id).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)).first()
+                        .join(T.trainees, T.trainees.c.id == trainee_id)
+                        .where(T.sessions.c.id == session_id)
+                        .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)).first()
         if row is None:
-            raise not_found("회차", "Session", session_id)
+            if s.execute(select(T.sessions.c.id).where(T.sessions.c.id == session_id)).first() is None:
+                raise not_found("회차", "Session", session_id)
+            raise not_found("교육생", "Trainee", trainee_id)
         m = row._mapping
         session = SimpleNamespace(**{k[9:]: v for k, v in m.items() if k.startswith("sessions_")})
         course = SimpleNamespace(**{k[8:]: v for k, v in m.items() if k.startswith("courses_")})
-        trainee = s.execute(select(T.trainees).where(T.trainees.c.id == trainee_id)).first()
-        if trainee is None:
-            raise not_found("교육생", "Trainee", trainee_id)
+        trainee = SimpleNamespace(**{k[9:]: v for k, v in m.items() if k.startswith("trainees_")})
         if session.status == "cancelled":
             raise conflict("session_cancelled", "취소된 회차에는 신청할 수 없습니다.", "The session has been cancelled.",
                            {"session_id": [session_id]})

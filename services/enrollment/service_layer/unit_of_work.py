@@ -29,6 +29,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "PREREQUISITE_DAYS_BEFORE": 3,
     # Pin "today" (ISO date, Asia/Seoul) for demos of a past plan year; empty = the real clock.
     "TODAY": None,
+    # "background": committed events are published by a per-process thread in batches (fast requests);
+    # "inline": published in the request right after commit.
+    "OUTBOX_RELAY": "background",
     # How often the beat task looks for missed prerequisite deadlines and stuck requests (seconds).
     "DEADLINE_SWEEP_SECONDS": 30.0,
     # A 'requested' enrollment older than this is re-checked by the sweep (its task message was lost).
@@ -38,11 +41,12 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 
 class UnitOfWork:
     def __init__(self, session_factory, engine, celery_app, validate_events: bool = True,
-                 settings: dict[str, Any] | None = None):
+                 settings: dict[str, Any] | None = None, relay=None):
         self._session_factory = session_factory
         self._engine = engine
         self._celery = celery_app
         self._validate = validate_events
+        self._relay = relay  # a shared.outbox_relay.BackgroundRelay, or None to relay in the caller's thread
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.session: Session | None = None
         self.events: list[Envelope] = []
@@ -92,7 +96,10 @@ class UnitOfWork:
         self.session.commit()
         published, self.events = self.events, []
         if relay and published and self._celery is not None:
-            outbox.relay_now(self._engine, orm.outbox, self._celery, published)
+            if self._relay is not None:
+                self._relay.submit(published)
+            else:
+                outbox.relay_now(self._engine, orm.outbox, self._celery, published)
         hooks, self._after_commit = self._after_commit, []
         for fn in hooks:
             try:
@@ -110,4 +117,5 @@ def from_app(app) -> UnitOfWork:
     db = app.extensions["db"]
     return UnitOfWork(db.session_factory, db.engine, app.extensions.get("celery"),
                       validate_events=app.config.get("VALIDATE_EVENTS", True),
-                      settings={k: app.config[k] for k in DEFAULT_SETTINGS if k in app.config})
+                      settings={k: app.config[k] for k in DEFAULT_SETTINGS if k in app.config},
+                      relay=app.extensions.get("outbox_relay"))
