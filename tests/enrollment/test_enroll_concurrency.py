@@ -57,3 +57,26 @@ def test_two_hundred_requests_for_ten_seats(clean, admin_headers):
     c.post(f"/api/v1/enrollments/{first['id']}/cancel", json={}, headers=admin_headers)
     assert c.get(f"/api/v1/enrollments/{waitlist[0]}", headers=admin_headers).get_json()["status"] == "confirmed"
     assert c.get(f"/api/v1/enrollments/{waitlist[1]}", headers=admin_headers).get_json()["status"] == "waitlisted"
+
+
+def test_one_trainee_racing_for_overlapping_sessions_gets_exactly_one(clean, admin_headers):
+    """The calendar check cannot be raced: concurrent requests of one trainee for 20 overlapping sessions."""
+    app = clean["enrollment"]
+    c = app.test_client()
+    course = make_course(c, admin_headers)
+    sessions = [make_session(c, admin_headers, course["id"], capacity=5, seq_no=n + 1) for n in range(20)]
+    trainee = c.post("/api/v1/trainees", json={"employee_no": "RACE1", "name": "한강"}, headers=admin_headers).get_json()
+    barrier = threading.Barrier(20)
+
+    def attempt(session_id):
+        client = app.test_client()
+        barrier.wait(timeout=5)
+        r = client.post("/api/v1/enrollments", json={"trainee_id": trainee["id"], "session_id": session_id},
+                        headers=admin_headers)
+        return r.status_code, r.get_json().get("code")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(attempt, [s["id"] for s in sessions]))
+    assert sorted(results, key=str)[0][0] == 201
+    assert [code for code, _ in results].count(201) == 1
+    assert {code for status, code in results if status != 201} == {"schedule_conflict"}

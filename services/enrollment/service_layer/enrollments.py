@@ -133,12 +133,16 @@ def enroll(uow: UnitOfWork, trainee_id: int, session_id: int, actor: str, *, ove
         s = uow.session
         has_prereq = (select(func.count()).select_from(T.course_prerequisites)
                       .where(T.course_prerequisites.c.course_id == T.courses.c.id).scalar_subquery())
-        # one round trip for the session, its course and the trainee (the hot path of the service)
-        row = s.execute(select(T.sessions, T.courses, T.trainees, has_prereq.label("n_prereq"))
-                        .join(T.courses, T.courses.c.id == T.sessions.c.course_id)
-                        .join(T.trainees, T.trainees.c.id == trainee_id)
-                        .where(T.sessions.c.id == session_id)
-                        .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)).first()
+        # One round trip for the session, its course and the trainee (the hot path of the service). On
+        # PostgreSQL the trainee row is locked: two concurrent requests of one trainee for overlapping
+        # sessions serialise, so the second sees the first and the calendar check cannot be raced.
+        q = (select(T.sessions, T.courses, T.trainees, has_prereq.label("n_prereq"))
+             .join(T.courses, T.courses.c.id == T.sessions.c.course_id)
+             .join(T.trainees, T.trainees.c.id == trainee_id)
+             .where(T.sessions.c.id == session_id).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL))
+        if dialect_name(s) == "postgresql":
+            q = q.with_for_update(of=T.trainees)
+        row = s.execute(q).first()
         if row is None:
             if s.execute(select(T.sessions.c.id).where(T.sessions.c.id == session_id)).first() is None:
                 raise not_found("회차", "Session", session_id)

@@ -253,7 +253,7 @@ def _apply(uow: UnitOfWork, d: PlanDiff, actor: str) -> None:
     for year in sorted(set(years.values()) | set(course_year.values())):
         t = year_totals(s, year)
         uow.emit("hrd.enrollment.plan.imported.v1", {"year": year, "courses": t["courses"], "sessions": t["sessions"],
-                                                     "seats": t["seats"], "actor": actor})
+                                                     "seats": t["seats"]})
 
 
 def year_totals(s, year: int) -> dict:
