@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from services.enrollment.adapters import orm as eorm
 from services.reporting.adapters import orm as rorm
-from tests.conftest import wait_for
-from tests.e2e.helpers import make_course, make_session, make_trainee
+from tests.conftest import _truncate, wait_for
+from tests.e2e.helpers import make_course, make_session, make_trainee, queues_drained
 
 pytestmark = pytest.mark.integration
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -34,8 +34,13 @@ def _rm_status(app, enrollment_id):
             rorm.rm_enrollments.c.enrollment_id == enrollment_id)).scalar()
 
 
-def test_prerequisite_flow_early_late_and_missed(workers, admin_headers):
+def test_prerequisite_flow_early_late_and_missed(workers, admin_headers, redis_url):
     apps = workers
+    # Events of earlier tests still in flight would land in the read model after the truncation (and ids
+    # restart): let the session workers drain them, then start from empty tables.
+    wait_for(lambda: queues_drained(redis_url), timeout=120, interval=0.2, message="earlier events consumed")
+    for each in apps.values():
+        _truncate(each)
     app = apps["enrollment"]
     c = app.test_client()
     today = dt.datetime.now(SEOUL).date()
@@ -123,4 +128,5 @@ def test_prerequisite_flow_early_late_and_missed(workers, admin_headers):
     # the reporting read model followed every transition
     wait_for(lambda: (_rm_status(apps["reporting"], ea["id"]), _rm_status(apps["reporting"], el_["id"]),
                       _rm_status(apps["reporting"], ed["id"]), _rm_status(apps["reporting"], ee["id"]))
-             == ("confirmed", "cancelled", "pending_prerequisite", "cancelled"), message="read model statuses")
+             == ("confirmed", "cancelled", "pending_prerequisite", "cancelled"), timeout=60,
+             message="read model statuses")
