@@ -148,6 +148,13 @@ def move(uow: UnitOfWork, e, to_status: str, actor: str, reason: str | None = No
     return new
 
 
+def _emit(uow: UnitOfWork, event_type: str, enrollment_id: int, previous_status, actor, reason=None):
+    """Emit an enrollment event for the row as it is now (kept for callers of the backbone's helper)."""
+    e = load_enrollment(uow.session, enrollment_id)
+    uow.emit(event_type, payloads.enrollment_event(e, *_context(uow.session, e), previous_status, actor, reason))
+    return e
+
+
 # --- enroll --------------------------------------------------------------------------------------------
 
 def enroll(uow: UnitOfWork, trainee_id: int, session_id: int, actor: str, *, override_window: bool = False,
