@@ -11,6 +11,7 @@ import uuid
 import pytest
 import redis as redis_lib
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from shared.auth import issue_token
 from shared.testing.infra import SERVICES, database_urls, start_redis
@@ -58,12 +59,20 @@ def apps(db_urls, redis_url):
 def _truncate(app) -> None:
     db = app.extensions["db"]
     tables = [t for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for t in tables:
-                conn.execute(t.delete())
+    for attempt in range(10):
+        try:
+            with db.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables)
+                                      + " RESTART IDENTITY CASCADE"))
+                else:
+                    for t in tables:
+                        conn.execute(t.delete())
+            return
+        except OperationalError:  # a session worker still applying the previous test's events: deadlock
+            if attempt == 9:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture

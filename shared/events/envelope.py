@@ -7,6 +7,7 @@ version (``.v2``) published next to the old one until every consumer has moved.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -49,12 +50,18 @@ class EnvelopeSchema(Schema):
             raise ValidationError("event type must look like hrd.<service>.<entity>.<action>.v<N>")
 
 
+@functools.lru_cache(maxsize=None)
+def _schema(event_type: str) -> Schema:
+    """One schema instance per event type (building a marshmallow Schema deep-copies its fields)."""
+    from shared.events.catalogue import payload_schema
+    return payload_schema(event_type)()
+
+
 def make_envelope(event_type: str, source: str, payload: dict[str, Any],
                   correlation_id: str | None = None, validate: bool = True) -> Envelope:
     """Build an envelope; with ``validate`` the payload is checked against the catalogue's schema."""
-    from shared.events.catalogue import payload_schema
     if validate:
-        errors = payload_schema(event_type)().validate(payload)
+        errors = _schema(event_type).validate(payload)
         if errors:
             raise ValidationError({"payload": errors})
     return Envelope(type=event_type, source=source, payload=payload, correlation_id=correlation_id)

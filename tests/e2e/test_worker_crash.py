@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from services.reporting.adapters import orm as rorm
 from shared import outbox
 from shared.events import make_envelope
-from tests.conftest import start_worker_process, stop_process, wait_for
+from tests.conftest import _truncate, start_worker_process, stop_process, wait_for
+from tests.e2e.helpers import queues_drained
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +39,9 @@ def _counts(app):
 
 
 def test_sigkill_mid_batch_then_recovery(clean, db_urls, redis_url):
+    # Earlier tests' events still being applied by the session workers would land after the truncation.
+    wait_for(lambda: queues_drained(redis_url), timeout=120, interval=0.2, message="earlier events consumed")
+    _truncate(clean["reporting"])
     # A broker namespace of its own (another Redis db) so the session's workers do not interfere.
     base, db = redis_url.rsplit("/", 1)
     url = f"{base}/{(int(db or 0) + 8) % 16}"

@@ -97,7 +97,10 @@ enrollments = Table(
     Column("version", Integer, nullable=False, default=1),
     Column("waitlisted_at", DateTime(timezone=True)),
     Column("prerequisite_deadline", DateTime(timezone=True)),
-    Column("source", String(40)),           # api | bulk:<job id> | promotion ...
+    Column("source", String(40)),           # api | bulk:<job id> | prerequisite ...
+    # The classroom enrollment an automatic prerequisite e-learning enrollment was made for.
+    # (no FK: adding one would make Alembic rebuild the SQLite table and drop the partial index's WHERE)
+    Column("for_enrollment_id", Integer, nullable=True),
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # One open enrollment per trainee and session; a cancelled one does not block re-enrolling.
@@ -105,6 +108,8 @@ enrollments = Table(
           postgresql_where=text("status IN ('requested','pending_prerequisite','confirmed','waitlisted')"),
           sqlite_where=text("status IN ('requested','pending_prerequisite','confirmed','waitlisted')")),
     Index("ix_enrollments_waitlist", "session_id", "status", "waitlisted_at", "id"),
+    # The deadline sweep: pending_prerequisite rows whose deadline passed.
+    Index("ix_enrollments_status_deadline", "status", "prerequisite_deadline"),
 )
 
 enrollment_history = Table(
@@ -127,6 +132,18 @@ completions = Table(
     Column("source", String(60)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("trainee_id", "course_id", name="uq_completions_trainee_course"),
+)
+
+survey_answers = Table(
+    "survey_answers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrollment_id", ForeignKey("enrollments.id"), nullable=False, unique=True),
+    Column("trainee_id", ForeignKey("trainees.id"), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("answers", JSON),
+    Column("comment", Text),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
 )
 
 outbox = outbox_table(metadata)

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from services.enrollment.adapters import orm as T
 from services.enrollment.api import schemas as S
 from services.enrollment.api.pagination import paginate
-from services.enrollment.service_layer import catalogue
+from services.enrollment.service_layer import catalogue, enrollments
 from services.enrollment.service_layer.errors import not_found
 from services.enrollment.service_layer.unit_of_work import from_app
 from shared.auth import STAFF_ROLES, current_principal, ensure_can_see_trainee, require_roles
@@ -36,7 +36,7 @@ class Courses(MethodView):
     def get(self, args):
         """과정 목록 / List courses (filter by year, delivery, area, name)"""
         q = select(T.courses)
-        for key in ("year", "delivery", "competency_area"):
+        for key in ("year", "delivery", "competency_area", "status", "generated"):
             if key in args:
                 q = q.where(getattr(T.courses.c, key) == args[key])
         if args.get("q"):
@@ -81,8 +81,14 @@ class Sessions(MethodView):
         q = select(T.sessions)
         if "course_id" in args:
             q = q.where(T.sessions.c.course_id == args["course_id"])
-        if "year" in args:
-            q = q.join(T.courses, T.courses.c.id == T.sessions.c.course_id).where(T.courses.c.year == args["year"])
+        if "status" in args:
+            q = q.where(T.sessions.c.status == args["status"])
+        if "year" in args or "delivery" in args:
+            q = q.join(T.courses, T.courses.c.id == T.sessions.c.course_id)
+            if "year" in args:
+                q = q.where(T.courses.c.year == args["year"])
+            if "delivery" in args:
+                q = q.where(T.courses.c.delivery == args["delivery"])
         if "starts_from" in args:
             q = q.where(T.sessions.c.starts_on >= args["starts_from"])
         if "starts_to" in args:
@@ -109,6 +115,42 @@ class SessionById(MethodView):
             raise not_found("회차", "Session", session_id)
         return dict(row._mapping)
 
+    @blp.arguments(S.SessionPatch, examples={
+        "reschedule": {"value": {"starts_on": "2019-03-18", "ends_on": "2019-03-19"}},
+        "grow": {"value": {"capacity": 40}}})
+    @blp.response(200, S.SessionOut)
+    @require_roles(*STAFF_ROLES)
+    def patch(self, data, session_id):
+        """회차 변경 / Reschedule, resize (a bigger capacity promotes the waitlist) or re-window a session"""
+        return catalogue.update_session(from_app(current_app), session_id, data, actor=_actor())
+
+
+@blp.route("/sessions/<int:session_id>/cancel")
+class CancelSession(MethodView):
+    @blp.arguments(S.SessionCancelIn, examples={"cancel": {"value": {"reason": "강사 사정"}}})
+    @blp.response(200, S.SessionCancelOut)
+    @require_roles(*STAFF_ROLES)
+    def post(self, data, session_id):
+        """회차 취소 / Cancel a session and all its open enrollments"""
+        return catalogue.cancel_session(from_app(current_app), session_id, actor=_actor(), reason=data.get("reason"))
+
+
+@blp.route("/sessions/<int:session_id>/attendance")
+class SessionAttendance(MethodView):
+    @blp.arguments(S.SessionOutcomesIn, examples={"batch": {"value": {"records": [
+        {"enrollment_id": 1, "outcome": "completed"}, {"trainee_id": 7, "outcome": "no_show"}]}}})
+    @blp.response(200, S.EnrollmentList)
+    @require_roles(*STAFF_ROLES)
+    def post(self, data, session_id):
+        """회차 출결·수료 일괄 기록 / Record attendance or completion for many enrollments of a session (all or nothing)"""
+        items = enrollments.record_session_outcomes(from_app(current_app), session_id, data["records"], _actor())
+        return {"items": items}
+
+
+def _actor() -> str:
+    p = current_principal()
+    return f"{p.role}:{p.subject}"
+
 
 @blp.route("/trainees")
 class Trainees(MethodView):
@@ -120,7 +162,7 @@ class Trainees(MethodView):
         p = current_principal()
         if not p.is_staff:
             q = q.where(T.trainees.c.id == (p.trainee_id or -1))
-        for key in ("organisation_type", "grade"):
+        for key in ("organisation_type", "grade", "job_series", "department"):
             if key in args:
                 q = q.where(getattr(T.trainees.c, key) == args[key])
         if args.get("q"):

@@ -48,6 +48,8 @@ class CourseOut(CourseIn):
 
 class CourseQuery(PageQuery):
     year = fields.Integer()
+    status = fields.String(validate=validate.OneOf(COURSE_STATUSES))
+    generated = fields.Boolean(metadata={"description": "true: only generated demo courses ([생성])"})
     delivery = fields.String(validate=validate.OneOf(DELIVERIES))
     competency_area = fields.String(validate=validate.OneOf(AREAS))
     q = fields.String(metadata={"description": "substring of the Korean or English name, or the code"})
@@ -77,6 +79,8 @@ class SessionOut(SessionIn):
 class SessionQuery(PageQuery):
     course_id = fields.Integer()
     year = fields.Integer()
+    status = fields.String(validate=validate.OneOf(("scheduled", "cancelled")))
+    delivery = fields.String(validate=validate.OneOf(DELIVERIES))
     starts_from = fields.Date()
     starts_to = fields.Date()
 
@@ -104,12 +108,16 @@ class TraineeOut(TraineeIn):
 class TraineeQuery(PageQuery):
     organisation_type = fields.String(validate=validate.OneOf(ORG_TYPES))
     grade = fields.String()
-    q = fields.String()
+    job_series = fields.String()
+    department = fields.String()
+    q = fields.String(metadata={"description": "substring of the name or employee number"})
 
 
 class EnrollmentIn(Schema):
     trainee_id = fields.Integer(required=True, metadata={"example": 1})
     session_id = fields.Integer(required=True, metadata={"example": 1})
+    override_window = fields.Boolean(load_default=False, metadata={
+        "description": "staff only: enroll outside the session's enrollment window"})
 
 
 class EnrollmentOut(Schema):
@@ -120,12 +128,19 @@ class EnrollmentOut(Schema):
     status = fields.String(metadata={"description": "requested | pending_prerequisite | confirmed | waitlisted | "
                                                     "attended | no_show | completed | failed | cancelled"})
     version = fields.Integer()
-    prerequisite_deadline = fields.DateTime(allow_none=True)
+    holds_seat = fields.Boolean()
+    waitlisted_at = fields.DateTime(allow_none=True)
+    prerequisite_deadline = fields.DateTime(allow_none=True, metadata={
+        "description": "pending_prerequisite: complete the e-learning before this moment (Asia/Seoul 23:59:59)"})
+    source = fields.String(allow_none=True, metadata={"description": "api | prerequisite | bulk:<job> ..."})
+    for_enrollment_id = fields.Integer(allow_none=True, metadata={
+        "description": "automatic prerequisite e-learning enrollment: the classroom enrollment it serves"})
     requested_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 
 class EnrollmentQuery(PageQuery):
+    year = fields.Integer()
     trainee_id = fields.Integer()
     session_id = fields.Integer()
     course_id = fields.Integer()
@@ -134,6 +149,149 @@ class EnrollmentQuery(PageQuery):
 
 class CancelIn(Schema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class HistoryOut(Schema):
+    id = fields.Integer()
+    enrollment_id = fields.Integer()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    actor = fields.String(metadata={"example": "operator:kim"})
+    reason = fields.String(allow_none=True)
+    at = fields.DateTime()
+
+
+class HistoryList(Schema):
+    items = fields.List(fields.Nested(HistoryOut))
+
+
+OUTCOMES = ("attended", "no_show", "completed", "failed")
+
+
+class OutcomeIn(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES), metadata={
+        "description": "attended / no_show (from confirmed); completed / failed (from attended, or from confirmed "
+                       "passing through attended)", "example": "attended"})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class SessionOutcomeRecord(OutcomeIn):
+    enrollment_id = fields.Integer(load_default=None, allow_none=True)
+    trainee_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class SessionOutcomesIn(Schema):
+    records = fields.List(fields.Nested(SessionOutcomeRecord), required=True, validate=validate.Length(min=1, max=5000))
+
+
+class EnrollmentList(Schema):
+    items = fields.List(fields.Nested(EnrollmentOut))
+
+
+class SessionPatch(Schema):
+    starts_on = fields.Date(metadata={"example": "2019-03-18"})
+    ends_on = fields.Date(metadata={"example": "2019-03-19"})
+    capacity = fields.Integer(validate=validate.Range(min=1, max=100000))
+    venue = fields.String(allow_none=True)
+    enroll_opens_on = fields.Date(allow_none=True)
+    enroll_closes_on = fields.Date(allow_none=True)
+
+
+class SessionCancelIn(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                           metadata={"example": "강사 사정"})
+
+
+class SessionCancelOut(SessionOut):
+    cancelled_enrollments = fields.Integer()
+
+
+class SurveyIn(Schema):
+    score = fields.Float(required=True, validate=validate.Range(min=0, max=100), metadata={"example": 92.5})
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    answers = fields.Dict(load_default=None, allow_none=True, metadata={"example": {"q1": 5, "q2": 4}})
+
+
+class SurveyOut(SurveyIn):
+    id = fields.Integer()
+    enrollment_id = fields.Integer()
+    submitted_at = fields.DateTime()
+
+
+class CompletionIn(Schema):
+    trainee_id = fields.Integer(load_default=None, allow_none=True)
+    employee_no = fields.String(load_default=None, allow_none=True, metadata={"example": "2019000123"})
+    course_id = fields.Integer(load_default=None, allow_none=True)
+    course_code = fields.String(load_default=None, allow_none=True, metadata={"example": "E19-015"})
+    completed_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None,
+                                        metadata={"example": "2019-02-08T17:30:00+09:00"})
+    source = fields.String(load_default=None, allow_none=True, metadata={"example": "lms"})
+
+
+class CompletionOut(Schema):
+    id = fields.Integer()
+    trainee_id = fields.Integer()
+    course_id = fields.Integer()
+    completed_at = fields.DateTime()
+    source = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class CompletionQuery(PageQuery):
+    trainee_id = fields.Integer()
+    course_id = fields.Integer()
+
+
+class CompletionResult(Schema):
+    received = fields.Integer()
+    recorded = fields.Integer()
+    already_recorded = fields.Integer()
+    dry_run = fields.Boolean()
+
+
+class FileIn(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "CSV (UTF-8, UTF-8 BOM, CP949) or XLSX"})
+
+
+class DryRunQuery(Schema):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "validate and preview; write nothing"})
+
+
+class ImportResult(Schema):
+    class Meta:
+        unknown = "include"
+    dry_run = fields.Boolean()
+    courses = fields.Dict()
+    sessions = fields.Dict()
+    trainees = fields.Dict()
+    totals = fields.Dict()
+    file = fields.Dict()
+    rows_read = fields.Integer()
+
+
+class Breakdown(Schema):
+    courses = fields.Integer()
+    sessions = fields.Integer()
+    seats = fields.Integer()
+
+
+class PlanTotals(Breakdown):
+    year = fields.Integer(metadata={"example": 2019})
+    by_delivery = fields.Dict(keys=fields.String(), values=fields.Nested(Breakdown), metadata={
+        "example": {"classroom": {"courses": 125, "sessions": 484, "seats": 22829},
+                    "elearning": {"courses": 114, "sessions": 1368, "seats": 176170}}})
+    by_area = fields.Dict(keys=fields.String(), values=fields.Nested(Breakdown))
+    by_status = fields.Dict(keys=fields.String(), values=fields.Nested(Breakdown))
+
+
+class PlanList(Schema):
+    items = fields.List(fields.Nested(PlanTotals))
+    total = fields.Integer()
+
+
+class ExportQuery(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
 
 
 def page_of(schema_cls):

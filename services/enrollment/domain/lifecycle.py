@@ -5,6 +5,7 @@
     requested ──► pending_prerequisite ──► confirmed ──► attended ──► completed
         │                 │                  ▲   │           └──────► failed
         │                 └──► waitlisted ───┘   └──► no_show
+        │                   (waitlisted ──► pending_prerequisite when promoted without the prerequisite)
         ├──► confirmed / waitlisted
         └──► cancelled  (also from pending_prerequisite, confirmed, waitlisted)
 
@@ -27,7 +28,8 @@ from .model import EnrollmentStatus as S
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.REQUESTED: frozenset({S.PENDING_PREREQUISITE, S.CONFIRMED, S.WAITLISTED, S.CANCELLED}),
     S.PENDING_PREREQUISITE: frozenset({S.CONFIRMED, S.WAITLISTED, S.CANCELLED}),
-    S.WAITLISTED: frozenset({S.CONFIRMED, S.CANCELLED}),
+    # A promoted trainee who still lacks a prerequisite e-learning keeps the seat while studying.
+    S.WAITLISTED: frozenset({S.CONFIRMED, S.PENDING_PREREQUISITE, S.CANCELLED}),
     S.CONFIRMED: frozenset({S.ATTENDED, S.NO_SHOW, S.CANCELLED}),
     S.ATTENDED: frozenset({S.COMPLETED, S.FAILED}),
     S.NO_SHOW: frozenset(),

@@ -5,7 +5,10 @@ then relays them to the subscribers (best effort: anything not relayed is swept 
 """
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import logging
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -15,21 +18,65 @@ from shared.events import make_envelope
 from shared.events.envelope import Envelope
 from shared.logging import get_correlation_id
 
+log = logging.getLogger(__name__)
+
 SOURCE = "enrollment"
+SEOUL = ZoneInfo("Asia/Seoul")
+
+#: Service settings the use cases read (defaults; ``ENROLLMENT_<NAME>`` env or create_app(config) override).
+DEFAULT_SETTINGS: dict[str, Any] = {
+    # Deadline to complete prerequisite e-learning: this many days before the classroom session (23:59:59 KST).
+    "PREREQUISITE_DAYS_BEFORE": 3,
+    # Pin "today" (ISO date, Asia/Seoul) for demos of a past plan year; empty = the real clock.
+    "TODAY": None,
+    # "background": committed events are published by a per-process thread in batches (fast requests);
+    # "inline": published in the request right after commit.
+    "OUTBOX_RELAY": "background",
+    # How often the beat task looks for missed prerequisite deadlines and stuck requests (seconds).
+    "DEADLINE_SWEEP_SECONDS": 30.0,
+    # A 'requested' enrollment older than this is re-checked by the sweep (its task message was lost).
+    "STUCK_REQUEST_SECONDS": 60.0,
+}
 
 
 class UnitOfWork:
-    def __init__(self, session_factory, engine, celery_app, validate_events: bool = True):
+    def __init__(self, session_factory, engine, celery_app, validate_events: bool = True,
+                 settings: dict[str, Any] | None = None, relay=None):
         self._session_factory = session_factory
         self._engine = engine
         self._celery = celery_app
         self._validate = validate_events
+        self._relay = relay  # a shared.outbox_relay.BackgroundRelay, or None to relay in the caller's thread
+        self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.session: Session | None = None
         self.events: list[Envelope] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def celery(self):
+        return self._celery
+
+    def now(self) -> dt.datetime:
+        """Aware UTC now; on the pinned ``TODAY`` date (Seoul) when that setting is given."""
+        real = dt.datetime.now(dt.timezone.utc)
+        pinned = self.settings.get("TODAY")
+        if not pinned:
+            return real
+        day = pinned if isinstance(pinned, dt.date) else dt.date.fromisoformat(str(pinned))
+        local = real.astimezone(SEOUL)
+        return dt.datetime.combine(day, local.timetz()).astimezone(dt.timezone.utc)
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(SEOUL).date()
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the transaction has committed (e.g. send a follow-up task)."""
+        self._after_commit.append(fn)
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
         self.events = []
+        self._after_commit = []
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -49,14 +96,26 @@ class UnitOfWork:
         self.session.commit()
         published, self.events = self.events, []
         if relay and published and self._celery is not None:
-            outbox.relay_now(self._engine, orm.outbox, self._celery, published)
+            if self._relay is not None:
+                self._relay.submit(published)
+            else:
+                outbox.relay_now(self._engine, orm.outbox, self._celery, published)
+        hooks, self._after_commit = self._after_commit, []
+        for fn in hooks:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - follow-ups are also recovered by the periodic sweep
+                log.warning("after-commit hook failed", exc_info=True)
 
     def rollback(self) -> None:
         self.session.rollback()
         self.events = []
+        self._after_commit = []
 
 
 def from_app(app) -> UnitOfWork:
     db = app.extensions["db"]
     return UnitOfWork(db.session_factory, db.engine, app.extensions.get("celery"),
-                      validate_events=app.config.get("VALIDATE_EVENTS", True))
+                      validate_events=app.config.get("VALIDATE_EVENTS", True),
+                      settings={k: app.config[k] for k in DEFAULT_SETTINGS if k in app.config},
+                      relay=app.extensions.get("outbox_relay"))
