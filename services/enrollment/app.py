@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from services.enrollment.api import catalogue, enrollments
     api.register_blueprint(catalogue.blp)
     api.register_blueprint(enrollments.blp)
+    api.register_blueprint(__import__("services.enrollment.bulk.api", fromlist=["blp"]).blp)  # issue 4
 
     celery_app = celery_init_app(app)
     with app.app_context():

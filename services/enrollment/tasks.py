@@ -18,6 +18,7 @@ def register_tasks(celery_app) -> None:
         return outbox.sweep(db.engine, orm.outbox, celery_app, grace_seconds=cfg["OUTBOX_GRACE_SECONDS"],
                             batch_size=cfg["OUTBOX_BATCH_SIZE"])
 
+    __import__("services.enrollment.bulk.tasks", fromlist=["register"]).register(celery_app)  # issue 4
     celery_app.conf.beat_schedule.update({
         "enrollment-outbox-sweep": {"task": OUTBOX_SWEEP,
                                     "schedule": current_app.config["OUTBOX_SWEEP_SECONDS"]
