@@ -31,9 +31,10 @@ from shared.errors import AppError
 
 
 class _MultipartParser(FlaskParser):
-    """Adds the ``multipart`` location: form fields and files of one multipart/form-data body."""
+    """On this blueprint the ``form`` location is a whole multipart/form-data body: fields AND files (so one
+    schema documents the upload, and validation errors are reported per field like any form)."""
 
-    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+    __location_map__ = {**FlaskParser.__location_map__, "form": "load_multipart"}
 
     def load_multipart(self, req, schema):
         return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
@@ -42,7 +43,7 @@ class _MultipartParser(FlaskParser):
 class _Blueprint(Blueprint):
     ARGUMENTS_PARSER = _MultipartParser()
     DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
-                                             "multipart": "multipart/form-data"}
+                                             "form": "multipart/form-data"}
 
 
 blp = _Blueprint("bulk", __name__, description="신규임용자 일괄 등록과 교육 트랙 / Bulk enrollment of new hires")
@@ -318,7 +319,7 @@ class BulkEnrollments(MethodView):
         return {"items": [service.job_view(r) for r in rows], "total": total, "page": args["page"],
                 "per_page": args["per_page"]}
 
-    @blp.arguments(UploadIn, location="multipart")
+    @blp.arguments(UploadIn, location="form")
     @blp.response(202, JobOut, example=EXAMPLE_JOB)
     @blp.alt_response(422, description="unreadable file, unknown encoding or missing required columns")
     @blp.alt_response(409, description="the plan lacks the track's courses")

@@ -53,13 +53,15 @@ _GIVEN = ("민준", "서연", "도윤", "지우", "하준", "서윤", "시우", 
           "채원", "준우", "지민", "현우", "다은", "건우", "예은")
 _DEPTS = ("행정국", "재무국", "복지정책실", "도시교통실", "기후환경본부", "도시계획국", "문화본부", "안전총괄실")
 _ADMIN_SERIES = ("행정", "세무", "전산", "사회복지", "사서")
+ONBOARDING_HIRES = 3_020
 _TECH_SERIES = ("토목", "건축", "기계", "전기", "환경", "녹지", "보건", "간호")
 
 
 def new_hire_rows(count: int, *, first_no: int = 1, year: int = 2019, track: Track | None = None):
-    """``count`` plausible rows of the personnel system's new-hire list (Korean headers), spread over the
-    demo plan's 9 cohorts of 7~9급 신입자 so that the administrative/technical split matches the
-    post-appointment seats (1,800 / 1,220 for 3,020 hires). Deterministic; streams (no list in memory)."""
+    """``count`` plausible rows of the personnel system's new-hire list (Korean headers) from employee
+    number ``first_no`` on, spread over the demo plan's 9 cohorts of 7~9급 신입자 (336 numbers per cohort)
+    with the administrative/technical split of the post-appointment seats (1,800 / 1,220 for 3,020
+    hires). Deterministic; a generator (no list in memory)."""
     from services.enrollment.domain.calendar_2019 import next_business_day
     import datetime as dt
 
@@ -67,13 +69,13 @@ def new_hire_rows(count: int, *, first_no: int = 1, year: int = 2019, track: Tra
     classroom = next(c for c in plan.courses if c.name_ko == "7~9급 신입자")
     appointments = [next_business_day(s.end + dt.timedelta(days=1)) for s in classroom.sessions]
     admin = next(c for c in plan.courses if c.name_ko.endswith("(행정직군)"))
-    admin_share = admin.planned_seats / 3_020
-    per_cohort = max(1, -(-count // len(appointments)))
-    for i in range(count):
+    per_cohort = -(-ONBOARDING_HIRES // len(appointments))           # 336: the employee number decides
+    admin_per_cohort = round(per_cohort * admin.planned_seats / ONBOARDING_HIRES)  # the cohort, so a person
+    for i in range(count):                                            # is the same in every file
         no = first_no + i
-        cohort, k = divmod(i, per_cohort)
+        cohort, k = divmod(no - 1, per_cohort)
         cohort %= len(appointments)
-        is_admin = k < round(per_cohort * admin_share)
+        is_admin = k < admin_per_cohort
         series = (_ADMIN_SERIES if is_admin else _TECH_SERIES)[no % (5 if is_admin else 8)]
         org = ("서울특별시 " + _DEPTS[no % len(_DEPTS)]) if no % 3 else "서울특별시 종로구"
         yield {"사번": f"{year}{no:06d}", "성명": _SURNAMES[no % len(_SURNAMES)] + _GIVEN[(no // 7) % len(_GIVEN)],
