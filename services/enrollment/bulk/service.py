@@ -36,6 +36,7 @@ from services.enrollment.bulk import files, tracks
 from services.enrollment.domain.errors import RowError
 from services.enrollment.domain.onboarding import Planner, StageRefusal, Track, check_new_hire
 from services.enrollment.domain.trainee_rows import TRAINEE_FIELDS, validate_trainee_rows
+from services.enrollment.domain.values import cell_text
 from services.enrollment.service_layer import payloads
 from services.enrollment.service_layer.errors import conflict, invalid, not_found
 from services.enrollment.service_layer.unit_of_work import UnitOfWork
@@ -174,12 +175,19 @@ def _row_payload(line: int, t, group: str) -> dict:
             "accessibility_needs": ", ".join(t.accessibility_needs) or None, "group": group}
 
 
-def _classified(track: Track, results) -> Iterator[tuple[int, dict | None, str | None, tuple[RowError, ...]]]:
-    """(line, row payload or None, employee no, errors) for every data row of the file."""
-    for res in results:
+def _classified(track: Track, table) -> Iterator[tuple[int, dict | None, str | None, tuple[RowError, ...]]]:
+    """(line, row payload or None, employee no as written, errors) for every data row of the file."""
+    current: dict = {}
+
+    def tap(rows):  # remember the raw row the validator is looking at (it validates one row at a time)
+        for line, row in rows:
+            current["employee_no"] = row.get("employee_no")
+            yield line, row
+
+    for res in validate_trainee_rows(tap(table)):
         if not res.ok:
-            emp = next((e.value for e in res.errors if e.field == "employee_no" and e.value), None)
-            yield res.line, None, emp, res.errors
+            raw = current.get("employee_no")
+            yield res.line, None, None if raw is None else cell_text(raw), res.errors
             continue
         outcome = check_new_hire(track, res.line, res.trainee)
         if isinstance(outcome, list):
@@ -207,7 +215,7 @@ def prepare(deps: Deps, job_id: str) -> str:
         track = tracks.load_track(s, job.track_id)
     try:
         with open_table(files.open_stored(deps.engine, job.file_id), files.NEW_HIRE_COLUMNS) as table:
-            rows = _classified(track, validate_trainee_rows(table))
+            rows = _classified(track, table)
             if job.dry_run:
                 _dry_run(deps, job, track, rows)
             else:

@@ -45,7 +45,7 @@
     }
   };
   var lang = localStorage.getItem("hrd.lang") || "ko";
-  var dryJob = null, job = null, lastJobView = null;
+  var dryJob = null, job = null, lastJobView = null, dryView = null, lastSay = null;
 
   function $(id) { return document.getElementById(id); }
   function t(key, vars) {
@@ -57,10 +57,20 @@
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = t(el.dataset.i18n); });
     document.querySelectorAll(".lang-btn").forEach(function (b) { b.classList.toggle("active", b.dataset.lang === lang); });
+    if (token()) { $("token-state").textContent = t("tokenSaved"); }
+    if (dryView && dryView.preview) { renderPreview(dryView.preview); }
     if (lastJobView) { render(lastJobView); }
+    if (lastSay) { say(lastSay[0], lastSay[1], lastSay[2]); }
   }
   function token() { return sessionStorage.getItem("hrd.token") || ""; }
-  function say(text, isError) { var m = $("message"); m.textContent = text; m.className = "message" + (isError ? " error" : ""); }
+  // say(key, vars) for a translated message (re-rendered on a language switch), say(text) for server text
+  function say(keyOrText, varsOrError, isError) {
+    var known = T.ko[keyOrText] !== undefined;
+    lastSay = [keyOrText, varsOrError, isError];
+    var m = $("message");
+    m.textContent = known ? t(keyOrText, typeof varsOrError === "object" ? varsOrError : null) : keyOrText;
+    m.className = "message" + ((isError || varsOrError === true) ? " error" : "");
+  }
   function api(method, path, body) {
     var headers = {"Authorization": "Bearer " + token(), "Accept-Language": lang};
     return fetch(path + (path.indexOf("?") < 0 ? "?" : "&") + "lang=" + lang, {method: method, headers: headers, body: body})
@@ -72,13 +82,14 @@
       });
   }
   function upload(dryRun) {
-    if (!token()) { say(t("tokenMissing"), true); return; }
+    if (!token()) { say("tokenMissing", true); return; }
     var f = $("file").files[0];
-    if (!f) { say(t("fileMissing"), true); return; }
+    if (!f) { say("fileMissing", true); return; }
     var form = new FormData();
     form.append("file", f);
     form.append("dry_run", dryRun ? "true" : "false");
-    say(t("uploading"));
+    say("uploading");
+    job = null;
     $("start").disabled = true;
     api("POST", API, form).then(function (j) { dryJob = j; poll(j.id); }).catch(showError);
   }
@@ -98,9 +109,10 @@
     lastJobView = j;
     var p = j.progress;
     if (j.dry_run) {
-      if (j.state === "done" && j.preview) { renderPreview(j.preview); say(t("dryDone")); $("start").disabled = false; }
-      else if (j.state === "failed") { say(t("failedText", {msg: j.error && (lang === "en" ? j.error.message_en : j.error.message_ko)}), true); }
-      else { say(t("checking") + " " + t("reading", {read: fmt(p.rows_read)})); }
+      dryView = j;
+      if (j.state === "done" && j.preview) { renderPreview(j.preview); say("dryDone"); $("start").disabled = !!job; }
+      else if (j.state === "failed") { say("failedText", {msg: j.error && (lang === "en" ? j.error.message_en : j.error.message_ko)}, true); }
+      else { say("reading", {read: fmt(p.rows_read)}); }
     } else {
       $("progress-section").hidden = false;
       var pct = p.percent || 0;
@@ -109,7 +121,7 @@
       $("bar").setAttribute("aria-valuenow", String(pct));
       $("progress-text").textContent = p.rows_total == null ? t("reading", {read: fmt(p.rows_read)}) :
         t("progressText", {done: fmt(p.rows_done + p.rows_failed), total: fmt(p.rows_total), failed: fmt(p.rows_failed),
-          rate: fmt(p.rate_rows_per_s), eta: p.eta_seconds == null ? "-" : p.eta_seconds});
+          rate: fmt(p.rate_rows_per_s), eta: j.state === "done" ? 0 : (p.eta_seconds == null ? "-" : p.eta_seconds)});
       if (j.state === "done") {
         $("result-text").textContent = t("doneText", {tc: fmt(j.trainees.created), tu: fmt(j.trainees.updated),
           ec: fmt(j.enrollments.created), cf: fmt(j.enrollments.confirmed), wl: fmt(j.enrollments.waitlisted),
@@ -176,7 +188,7 @@
   $("start").addEventListener("click", function () {
     if (!dryJob) { upload(false); return; }
     $("start").disabled = true;
-    api("POST", API + "/" + dryJob.id + "/start").then(function (j) { job = j; say(t("started")); poll(j.id); }).catch(showError);
+    api("POST", API + "/" + dryJob.id + "/start").then(function (j) { job = j; say("started"); poll(j.id); }).catch(showError);
   });
   $("download-errors").addEventListener("click", downloadErrors);
   document.querySelectorAll(".lang-btn").forEach(function (b) {
