@@ -33,6 +33,7 @@ from services.enrollment.adapters import bulk_orm as B
 from services.enrollment.adapters import orm as T
 from services.enrollment.adapters.tabular import TabularError, open_table
 from services.enrollment.bulk import files, tracks
+from services.enrollment.bulk.fastinsert import insert_rows
 from services.enrollment.domain.errors import RowError
 from services.enrollment.domain.onboarding import Planner, StageRefusal, Track, check_new_hire
 from services.enrollment.domain.trainee_rows import TRAINEE_FIELDS, validate_trainee_rows
@@ -40,7 +41,7 @@ from services.enrollment.domain.values import cell_text
 from services.enrollment.service_layer import payloads
 from services.enrollment.service_layer.errors import conflict, invalid, not_found
 from services.enrollment.service_layer.unit_of_work import UnitOfWork
-from shared.db import upsert_insert
+from shared import outbox
 from shared.events.catalogue import payload_schema
 
 log = logging.getLogger(__name__)
@@ -482,8 +483,7 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
         if new_rows:
             values = [{"employee_no": r["employee_no"], **{k: None for k in TRAINEE_COLUMNS}, **_desired(r),
                        "preferred_language": "ko", "created_at": now, "updated_at": now} for r in new_rows]
-            ids = s.execute(T.trainees.insert().returning(T.trainees.c.id, sort_by_parameter_order=True),
-                            values).scalars().all()
+            ids = insert_rows(s, T.trainees, values, with_ids=True)
             for v, tid in zip(values, ids):
                 known[v["employee_no"]] = {**v, "id": tid}
         if changed:
@@ -502,10 +502,13 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
             uow.emit("hrd.enrollment.trainee.registered.v1", payloads.trainee_snapshot(_Obj(known[v["employee_no"]])))
         for cur, _ in changed:
             uow.emit("hrd.enrollment.trainee.updated.v1", payloads.trainee_snapshot(_Obj(known[cur["employee_no"]])))
-        ins = upsert_insert(s)
-        s.execute(ins(B.onboarding_members).values([
+        member_ids = {known[r["employee_no"]]["id"] for r in rows}
+        already = set(s.execute(select(B.onboarding_members.c.trainee_id).where(
+            B.onboarding_members.c.track_id == job.track_id,
+            B.onboarding_members.c.trainee_id.in_(sorted(member_ids)))).scalars())
+        insert_rows(s, B.onboarding_members, [
             {"track_id": job.track_id, "trainee_id": known[r["employee_no"]]["id"], "series_group": r["group"],
-             "job_id": job_id, "created_at": now} for r in rows]).on_conflict_do_nothing())
+             "job_id": job_id, "created_at": now} for r in rows if known[r["employee_no"]]["id"] not in already])
 
         # 2. placements (line order = first come, first served)
         held = _existing_enrollments(s, [known[r["employee_no"]]["id"] for r in rows], course_ids)
@@ -542,8 +545,7 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
                        "version": 1, "waitlisted_at": now if p.status == "waitlisted" else None,
                        "prerequisite_deadline": None, "source": f"bulk:{job_id}", "requested_at": now,
                        "updated_at": now} for r, p in new_enrollments]
-            eids = s.execute(T.enrollments.insert().returning(T.enrollments.c.id, sort_by_parameter_order=True),
-                             values).scalars().all()
+            eids = insert_rows(s, T.enrollments, values, with_ids=True)
             history = []
             for eid, (r, p) in zip(eids, new_enrollments):
                 history.append({"enrollment_id": eid, "from_status": None, "to_status": "requested", "actor": actor,
@@ -551,7 +553,7 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
                 history.append({"enrollment_id": eid, "from_status": "requested", "to_status": p.status,
                                 "actor": actor, "at": now,
                                 "reason": None if p.status == "confirmed" else "정원 초과로 대기 / waitlisted: session full"})
-            s.execute(T.enrollment_history.insert(), history)
+            insert_rows(s, T.enrollment_history, history)
             crefs, srefs = _refs(s, course_ids, {p.session_id for _, p in new_enrollments})
             first = None
             for eid, (r, p) in zip(eids, new_enrollments):
@@ -580,7 +582,12 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
             enrollments_existing=J.c.enrollments_existing + existing, confirmed=J.c.confirmed + confirmed,
             waitlisted=J.c.waitlisted + len(new_enrollments) - confirmed))
         _finish_if_complete(uow, job_id)
-        uow.commit()
+        # what UnitOfWork.commit does, with the outbox rows written set-based (COPY on PostgreSQL)
+        events, uow.events = uow.events, []
+        insert_rows(s, T.outbox, outbox.outbox_rows(events))
+        s.commit()
+        if deps.celery is not None:
+            outbox.relay_now(deps.engine, T.outbox, deps.celery, events)
         return "processed"
 
 
