@@ -150,6 +150,8 @@ def main() -> int:
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/2")
     ap.add_argument("--port", type=int, default=18011)
     ap.add_argument("--big", type=int, default=100_000)
+    ap.add_argument("--big-without-consumers", action="store_true",
+                    help="stop the notification and reporting workers before the big run (ingest alone)")
     args = ap.parse_args()
 
     urls = pg_urls(args.pg)
@@ -197,6 +199,11 @@ def main() -> int:
         results["hires_3020_again"] = again
         print(json.dumps(again, ensure_ascii=False), flush=True)
 
+        if args.big_without_consumers:
+            for svc in ("notification", "reporting"):
+                os.killpg(procs[svc].pid, signal.SIGTERM)
+                procs[svc].wait(30)
+        results["big_with_consumers"] = not args.big_without_consumers
         big = csv_bytes(args.big, 100_001)
         r = run_upload(base, headers, big)
         r["worker_peak_rss_mib"] = round(sampler.peak, 1)
@@ -209,6 +216,8 @@ def main() -> int:
         print(json.dumps({"pg_copy": c, "ratio_to_copy": results["ratio_to_copy"]}), flush=True)
     finally:
         for p in procs.values():
+            if p.poll() is not None:
+                continue
             try:
                 os.killpg(p.pid, signal.SIGTERM)
                 p.wait(20)

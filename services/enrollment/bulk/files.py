@@ -27,7 +27,7 @@ NEW_HIRE_REQUIRED = ("employee_no", "name", "organisation", "grade", "job_series
 NEW_HIRE_EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "appointment_date": ("임용예정일자", "발령예정일", "발령일", "scheduled appointment"),
     "job_series": ("직렬(직류)",),
-    "employee_no": ("employee_no", "emp_no"),
+    "employee_no": ("emp_no",),
 }
 NEW_HIRE_COLUMNS = ColumnSet(tuple(
     Column(name, ko, en, TRAINEE_ALIASES.get(name, ()) + NEW_HIRE_EXTRA_ALIASES.get(name, ()),
