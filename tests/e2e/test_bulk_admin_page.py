@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import wait_for
+from tests.e2e.helpers import queues_drained
 from tests.enrollment.bulk.helpers import install_track_courses, new_hire_csv
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -20,7 +22,7 @@ OUT = Path(__file__).resolve().parents[2] / "bench" / "out"
 
 
 @pytest.fixture
-def server(workers):
+def server(workers, redis_url):
     app = workers["enrollment"]
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -28,6 +30,8 @@ def server(workers):
     yield f"http://127.0.0.1:{srv.server_port}", workers
     srv.shutdown()
     thread.join(5)
+    # let the consumers finish the job's events before the next test truncates their tables
+    wait_for(lambda: queues_drained(redis_url), timeout=60, message="event queues drained")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")

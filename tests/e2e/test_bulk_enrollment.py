@@ -65,3 +65,5 @@ def test_upload_twice_through_workers(workers, admin_headers, redis_url):
     wait_for(lambda: queues_drained(redis_url), timeout=30, message="queues drained")
     assert count(apps["enrollment"], eorm.enrollments) == 4500
     assert count(apps["notification"], norm.messages) == 4500
+    time.sleep(0.5)  # the relay of the last chunk's events may still be on its way
+    wait_for(lambda: queues_drained(redis_url), timeout=60, message="queues drained before the next test")
