@@ -26,7 +26,7 @@ def _upload(client, headers, data: bytes, **form) -> dict:
     return r.get_json()
 
 
-def _wait_done(client, headers, job_id: str, timeout: float = 90) -> dict:
+def _wait_done(client, headers, job_id: str, timeout: float = 180) -> dict:
     def done():
         job = client.get(f"/api/v1/bulk-enrollments/{job_id}", headers=headers).get_json()
         return job if job["state"] in ("done", "failed") else None
@@ -49,7 +49,7 @@ def test_upload_twice_through_workers(workers, admin_headers, redis_url):
     assert seat_check(apps["enrollment"]) == []
 
     # every enrollment becomes exactly one stored message (confirmed or waitlisted)
-    wait_for(lambda: count(apps["notification"], norm.messages) == 4500, timeout=60, interval=0.2,
+    wait_for(lambda: count(apps["notification"], norm.messages) == 4500, timeout=180, interval=0.2,
              message="a message per enrollment")
     with apps["notification"].extensions["db"].engine.connect() as conn:
         kinds = dict(conn.execute(select(norm.messages.c.kind, func.count()).group_by(norm.messages.c.kind)).all())
@@ -62,7 +62,7 @@ def test_upload_twice_through_workers(workers, admin_headers, redis_url):
     again = _wait_done(client, admin_headers, _upload(client, admin_headers, data)["id"])
     assert again["enrollments"]["created"] == 0 and again["trainees"]["unchanged"] == 1500
     time.sleep(0.5)
-    wait_for(lambda: queues_drained(redis_url), timeout=30, message="queues drained")
+    wait_for(lambda: queues_drained(redis_url), timeout=60, message="queues drained")
     assert count(apps["enrollment"], eorm.enrollments) == 4500
     assert count(apps["notification"], norm.messages) == 4500
     time.sleep(0.5)  # the relay of the last chunk's events may still be on its way
