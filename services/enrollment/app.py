@@ -21,9 +21,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.setdefault(key, value)
 
     from services.enrollment.api import catalogue, enrollments, plans
+    from services.enrollment.bulk import api as bulk_api
     api.register_blueprint(catalogue.blp)
     api.register_blueprint(enrollments.blp)
     api.register_blueprint(plans.blp)
+    api.register_blueprint(bulk_api.blp)
 
     from services.enrollment.cli import register_cli
     register_cli(app)

@@ -51,6 +51,9 @@ def register_tasks(celery_app) -> None:
         return {"expired": expired, "rechecked": stuck}
 
     cfg = current_app.config if current_app else {}
+    from services.enrollment.bulk import tasks as bulk_tasks
+    bulk_tasks.register(celery_app)
+
     celery_app.conf.beat_schedule.update({
         "enrollment-outbox-sweep": {"task": OUTBOX_SWEEP, "schedule": cfg.get("OUTBOX_SWEEP_SECONDS", 2.0)},
         "enrollment-prerequisite-sweep": {"task": PREREQUISITE_SWEEP,

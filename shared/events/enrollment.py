@@ -139,3 +139,6 @@ class BulkJobFinishedV1(_Open):
     rows_done = fields.Integer(required=True)
     rows_failed = fields.Integer(required=True)
     enrollments_created = fields.Integer(load_default=0)
+    trainees_created = fields.Integer(load_default=0)
+    trainees_updated = fields.Integer(load_default=0)
+    dry_run = fields.Boolean(load_default=False)
