@@ -18,6 +18,9 @@ def register_tasks(celery_app) -> None:
         return outbox.sweep(db.engine, orm.outbox, celery_app, grace_seconds=cfg["OUTBOX_GRACE_SECONDS"],
                             batch_size=cfg["OUTBOX_BATCH_SIZE"])
 
+    from services.enrollment import replay  # issue 6: history replays and counts snapshots for consumers
+    replay.register(celery_app)
+
     celery_app.conf.beat_schedule.update({
         "enrollment-outbox-sweep": {"task": OUTBOX_SWEEP,
                                     "schedule": current_app.config["OUTBOX_SWEEP_SECONDS"]
