@@ -149,6 +149,8 @@ class ChangeTypeLine(Schema):
     reference_classroom = fields.Integer(allow_none=True)
     reference_elearning = fields.Integer(allow_none=True)
     reference_total = fields.Integer(allow_none=True)
+    source = fields.String(metadata={"description": "read_model, or the seed passage when the catalogue never "
+                                                    "announced the year's retired courses"})
 
 
 class SummaryOut(Schema):
