@@ -4,7 +4,7 @@ reconciliation, issue 6). Both are requested over the bus; neither changes enrol
 * ``enrollment.replay_events(requester, after_seq, limit, request_id)`` sends ONE page of the outbox
   history (the events after ``after_seq`` that ``requester`` subscribes to, in commit order) as one
   message to the requester's replay task (``<requester>.consume_replay`` on ``<requester>.events``)
-  with ``request_id``, ``after_seq``, ``last_seq`` and ``done``. The requester asks for the next page
+  with ``request_id``, ``after_seq``, ``last_seq``, ``done`` and ``limit``. The requester asks for the next page
   when it has applied this one (flow control: a rebuild never floods the broker). The task is
   read-only, so redelivery only re-sends a page, which the requester recognises by ``after_seq``.
 * ``enrollment.counts_snapshot(year, requester, request_id)`` emits ``hrd.enrollment.counts.snapshot.v1``
@@ -60,7 +60,7 @@ def register(celery_app) -> None:
         try:
             outbox.publish_to(celery_app, requester, page, task_name=outbox.replay_task_name(requester),
                               kwargs={"request_id": request_id, "after_seq": int(after_seq), "last_seq": int(last_seq),
-                                      "done": done}, batch_size=None)
+                                      "done": done, "limit": limit}, batch_size=None)
         except Exception as exc:  # broker hiccup: try again shortly (nothing was changed)
             raise self.retry(exc=exc, countdown=1 + self.request.retries)
         return len(page)

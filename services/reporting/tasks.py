@@ -28,7 +28,7 @@ def register_tasks(celery_app) -> None:
 
     @celery_app.task(name=outbox.replay_task_name("reporting"), bind=True, max_retries=None, ignore_result=True)
     def consume_replay(self, envelopes: list[dict], request_id: str | None = None, after_seq: int = 0,
-                       last_seq: int = 0, done: bool = False) -> str:
+                       last_seq: int = 0, done: bool = False, limit: int | None = None) -> str:
         db, cfg = current_app.extensions["db"], current_app.config
         isolate = self.request.retries >= 3
         try:
@@ -43,7 +43,7 @@ def register_tasks(celery_app) -> None:
                 raise self.retry(exc=exc, countdown=0.5 * (self.request.retries + 1))
             raise
         if outcome == "applied":
-            maintenance.request_page(celery_app, request_id, last_seq, cfg["REPLAY_PAGE_SIZE"])
+            maintenance.request_page(celery_app, request_id, last_seq, limit or cfg["REPLAY_PAGE_SIZE"])
         return outcome
 
     @celery_app.task(name=RECONCILE, ignore_result=True)

@@ -91,6 +91,12 @@ class ReconciliationQuery(FormatQuery, PageQuery):
     kind = fields.String(validate=validate.OneOf(["status", "counter"]))
 
 
+class RebuildIn(Schema):
+    page_size = fields.Integer(validate=validate.Range(min=1, max=10000),
+                               metadata={"description": "events per replayed page (default REPLAY_PAGE_SIZE)",
+                                         "example": 2000})
+
+
 class ReconcileIn(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100), metadata={"example": 2019})
 
@@ -432,13 +438,15 @@ class Months(MethodView):
 
 @blp.route("/rebuild")
 class Rebuild(MethodView):
+    @blp.arguments(RebuildIn, examples={"default": {"value": {}}})
     @blp.response(202, RebuildOut)
     @require_roles("admin")
-    def post(self):
+    def post(self, data):
         """읽기 모델 재구축 / Wipe the read model and rebuild it from enrollment's event history (admin)"""
         p = current_principal()
         return maintenance.start_rebuild(_db().session_factory, current_app.extensions["celery"],
-                                         f"{p.role}:{p.subject}", current_app.config["REPLAY_PAGE_SIZE"])
+                                         f"{p.role}:{p.subject}",
+                                         data.get("page_size") or current_app.config["REPLAY_PAGE_SIZE"])
 
     @blp.response(200, RebuildOut)
     @require_roles(*STAFF_ROLES)
