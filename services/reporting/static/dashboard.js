@@ -137,6 +137,11 @@
         bar.append(sv("title", {}, `${g.label} · ${series[si].name}: ${fmt(v)}`));
         svg.append(bar);
       });
+      if (opts.annotate) {  // actual figures are tiny next to the plan: print them above the group
+        const top0 = top + plotH - (plotH * Math.max(...g.values.filter((v) => v !== null), 0)) / max;
+        svg.append(sv("text", { x: left + gi * gw + gw / 2, y: Math.max(11, top0 - 4), "text-anchor": "middle",
+          "font-size": 11, fill: "#1d2733", "data-annotation": g.key }, opts.annotate(g)));
+      }
       svg.append(sv("text", { x: left + gi * gw + gw / 2, y: height - bottom + 16, "text-anchor": "middle", "font-size": 12, fill: "#1d2733" }, g.label));
     });
     container.replaceChildren(svg);
@@ -149,13 +154,14 @@
     barChart($("area-chart"), groups, [
       { key: "planned", name: t("planned"), color: "#9bb4d3" },
       { key: "enrolled", name: t("enrolled"), color: "#2f6fb3" },
-      { key: "completed", name: t("completed"), color: "#1f9d74" }], { title: t("pvaArea") });
+      { key: "completed", name: t("completed"), color: "#1f9d74" }],
+      { title: t("pvaArea"), annotate: (g) => `${fmt(g.values[1])} · ${fmt(g.values[2])} / ${fmt(g.values[0])}` });
   }
 
   function renderOrg(p) {
     const box = $("org-chart");
     if (!p.items.length) { box.textContent = t("noData"); return; }
-    const rowH = 28, width = 560, left = 150, height = p.items.length * rowH + 10;
+    const rowH = 28, width = 600, left = 200, height = p.items.length * rowH + 10;
     const svg = sv("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": t("orgCompletion") });
     p.items.forEach((o, i) => {
       const y = 5 + i * rowH, rate = o.completion_rate, w = rate === null ? 0 : ((width - left - 120) * rate) / 100;
