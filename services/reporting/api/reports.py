@@ -125,7 +125,6 @@ class Counters(Schema):
 class PlanFigures(Schema):
     courses = fields.Integer(metadata={"example": 239})
     seats = fields.Integer(metadata={"example": 198999})
-    sessions = fields.Integer()
 
 
 class SummaryLine(Schema):
@@ -163,10 +162,10 @@ class SummaryOut(Schema):
     year = fields.Integer(metadata={"example": 2019})
     filters = fields.Dict()
     plan = fields.Dict(keys=fields.String(), values=fields.Nested(PlanFigures),
-                       metadata={"description": "planned courses, seats, sessions: classroom, elearning, total",
-                                 "example": {"classroom": {"courses": 125, "seats": 22829, "sessions": 0},
-                                             "elearning": {"courses": 114, "seats": 176170, "sessions": 0},
-                                             "total": {"courses": 239, "seats": 198999, "sessions": 0}}})
+                       metadata={"description": "planned courses and seats: classroom, elearning, total",
+                                 "example": {"classroom": {"courses": 125, "seats": 22829},
+                                             "elearning": {"courses": 114, "seats": 176170},
+                                             "total": {"courses": 239, "seats": 198999}}})
     lines = fields.List(fields.Nested(SummaryLine), metadata={"description": "교육훈련 총괄표, year over year"})
     previous_year = fields.Integer()
     previous_source = fields.String(allow_none=True,

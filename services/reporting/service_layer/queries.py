@@ -203,7 +203,7 @@ def summary(s: Session, year: int, filters: Filters = Filters()) -> dict:
         lines, previous_source, differences = ts.as_rows(), ts.previous_source, ts.reference_differences()
         ref = ts.reference
     plan = {("total" if ln["delivery"] == "total" else ln["delivery"]):
-            {"courses": ln["courses"], "seats": ln["seats"], "sessions": ln["sessions"]} for ln in lines}
+            {"courses": ln["courses"], "seats": ln["seats"]} for ln in lines}  # sessions: see ``lines``
 
     actual = totals(s, year, None, filters.dims(*ALL)).get("", CounterTotals())
     by_delivery_raw = totals(s, year, "delivery", filters.dims("area", "organisation_type", "grade", "job_series",
