@@ -136,3 +136,16 @@ def test_an_older_catalogue_snapshot_does_not_overwrite_a_newer_one(clean):
     _apply(app, [older])
     with app.extensions["db"].engine.connect() as conn:
         assert conn.execute(select(orm.rm_courses.c.planned_seats)).scalar_one() == 90
+
+
+def test_set_based_recount_equals_the_incremental_counters(clean):
+    from services.reporting.service_layer.maintenance import recount_rollups
+
+    app = clean["reporting"]
+    catalogue, events, _ = _world()
+    course, session = COURSES[0], SESSIONS[0]
+    _apply(app, catalogue + events + [survey_event(1, 1, course, session, 77.25)])
+    incremental = _rollups(app)
+    with app.extensions["db"].session_factory.begin() as s:
+        recount_rollups(s, 2019)
+    assert _rollups(app) == incremental

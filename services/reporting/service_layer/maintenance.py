@@ -243,3 +243,29 @@ def years_to_reconcile(s: Session, current_year: int) -> list[int]:
     years = set(s.execute(select(orm.rm_courses.c.year).distinct()).scalars())
     years |= set(s.execute(select(orm.rm_enrollments.c.year).distinct()).scalars())
     return sorted(years | {current_year})
+
+
+def recount_rollups(session: Session, year: int | None = None) -> int:
+    """Recompute ``rm_rollups`` set-based from ``rm_enrollments`` (one GROUP BY per dimension).
+
+    Same definitions as the incremental path (``queries._count_exprs`` uses ``domain.rollup``). Used by the
+    benchmark seeding and available for repairs; the rebuild itself replays events. Returns rows written.
+    """
+    from sqlalchemy import literal
+
+    from services.reporting.service_layer.queries import _COLUMN, _count_exprs, _keyed
+
+    e, r = orm.rm_enrollments, orm.rm_rollups
+    q = delete(r)
+    if year is not None:
+        q = q.where(r.c.year == year)
+    session.execute(q)
+    written = 0
+    dims = [("total", literal(""))] + [(d, _keyed(col)) for d, col in _COLUMN.items()]
+    for dim, key in dims:
+        sel = select(e.c.year, literal(dim).label("dimension"), key.label("key"), *_count_exprs())
+        if year is not None:
+            sel = sel.where(e.c.year == year)
+        sel = sel.group_by(e.c.year, key) if dim != "total" else sel.group_by(e.c.year)
+        written += session.execute(r.insert().from_select(["year", "dimension", "key", *orm.COUNTER_NAMES], sel)).rowcount
+    return written
