@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 
 from services.reporting.adapters import orm
 from services.reporting.domain.rollup import CounterTotals, counters_for_status
-from shared import inbox
 from shared.db import dialect_name
 
 log = logging.getLogger(__name__)
@@ -106,7 +105,7 @@ def apply_replay_page(session_factory, envelopes: list[dict], request_id: str, a
         row = s.execute(q).mappings().first()
         if row is None or row["state"] != "running" or int(row["cursor_seq"]) != int(after_seq):
             return "stale"
-        fresh = inbox.claim_new(s, orm.inbox, envelopes)
+        fresh = projector.claim_new(s, envelopes)
         if fresh and not isolate:
             projector.apply(s, fresh)
         elif fresh:  # a page that failed as a whole: apply event by event, park the bad ones as dead
