@@ -18,7 +18,6 @@ DEFAULTS: dict[str, Any] = {
     "REPLAY_PAGE_SIZE": 2000,          # events per replayed page during a rebuild
     "REPLAY_STALL_SECONDS": 60,        # a rebuild that has not moved for this long re-asks for its page
     "RECONCILE_EVERY_SECONDS": 3600,   # beat: counts snapshot request for every known year
-    "REPORT_MAX_PER_PAGE": 500,
 }
 
 
