@@ -91,6 +91,8 @@ class BatchProjection:
         self.pending_gone: set[int] = set()
         self.deltas: dict[tuple[int, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.keys: dict[int, list[tuple[int, str, str]]] = {}
+        self.courses: dict[int, dict] = {}   # catalogue snapshots of the batch, newest per id
+        self.sessions: dict[int, dict] = {}
 
     # -- loading ---------------------------------------------------------------------------------
     def preload(self, envelopes: list[dict]) -> None:
@@ -186,6 +188,9 @@ class BatchProjection:
     def flush(self) -> None:
         s = self.s
         pg = dialect_name(s) == "postgresql"
+        guarded_upsert(s, orm.rm_courses, "course_id", [self.courses[k] for k in sorted(self.courses)])
+        guarded_upsert(s, orm.rm_sessions, "session_id", [self.sessions[k] for k in sorted(self.sessions)])
+        self.courses, self.sessions = {}, {}
         if self.new_ids:
             rows = [self.rows[i] for i in sorted(self.new_ids)]
             if pg:
@@ -285,36 +290,48 @@ def claim_new(session: Session, envelopes: list[dict]) -> list[dict]:
 
 # -- catalogue -----------------------------------------------------------------------------------
 
-def _guarded_upsert(session: Session, table, key: str, values: dict) -> None:
-    """Insert, or overwrite only when this snapshot is not older than the stored one."""
+def guarded_upsert(session: Session, table, key: str, rows: list[dict]) -> None:
+    """Insert, or overwrite only when the snapshot is not older than the stored one (one executemany)."""
+    if not rows:
+        return
     insert = upsert_insert(session)
-    stmt = insert(table).values(**values)
+    stmt = insert(table)
     stored, incoming = table.c.source_occurred_at, stmt.excluded.source_occurred_at
     session.execute(stmt.on_conflict_do_update(
-        index_elements=[key], set_={k: v for k, v in values.items() if k != key},
-        where=(stored.is_(None) | (stored <= incoming))))
+        index_elements=[key], set_={k: stmt.excluded[k] for k in rows[0] if k != key},
+        where=(stored.is_(None) | (stored <= incoming))), rows)
 
 
-def on_course(session: Session, env: dict) -> None:
+def _newest(pending: dict[int, dict], key: str, values: dict) -> None:
+    """Keep, per id, the newest snapshot of the batch (the upsert's guard handles older stored rows)."""
+    old = pending.get(values[key])
+    if old is None or (old["source_occurred_at"] or _EPOCH) <= (values["source_occurred_at"] or _EPOCH):
+        pending[values[key]] = values
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def course_row(env: dict) -> dict:
     p = env["payload"]
-    _guarded_upsert(session, orm.rm_courses, "course_id", {
+    return {
         "course_id": p["id"], "year": p["year"], "code": p["code"], "name_ko": p["name_ko"],
         "name_en": p.get("name_en"), "delivery": p["delivery"], "competency_area": p["competency_area"],
         "status": p.get("status"), "planned_sessions": p.get("planned_sessions") or 0,
         "planned_seats": p["planned_seats"], "source_occurred_at": _ts(env.get("occurred_at")),
-        "updated_at": dt.datetime.now(dt.timezone.utc)})
+        "updated_at": dt.datetime.now(dt.timezone.utc)}
 
 
-def on_session(session: Session, env: dict) -> None:
+def session_row(env: dict) -> dict:
     p = env["payload"]
     status = p.get("status") or "scheduled"
     if env["type"] == "hrd.enrollment.session.cancelled.v1":
         status = "cancelled"
-    _guarded_upsert(session, orm.rm_sessions, "session_id", {
+    return {
         "session_id": p["id"], "course_id": p["course_id"], "year": p["year"], "seq_no": p.get("seq_no"),
         "starts_on": dt.date.fromisoformat(p["starts_on"]), "ends_on": dt.date.fromisoformat(p["ends_on"]),
         "capacity": p["capacity"], "venue": p.get("venue"), "status": status,
-        "source_occurred_at": _ts(env.get("occurred_at"))})
+        "source_occurred_at": _ts(env.get("occurred_at"))}
 
 
 # -- entry point -----------------------------------------------------------------------------------
@@ -330,9 +347,9 @@ def apply(session: Session, envelopes: list[dict]) -> None:
         elif t == SURVEY_EVENT:
             batch.survey(env)
         elif t in COURSE_EVENTS:
-            on_course(session, env)
+            _newest(batch.courses, "course_id", course_row(env))
         elif t in SESSION_EVENTS:
-            on_session(session, env)
+            _newest(batch.sessions, "session_id", session_row(env))
         elif t == SNAPSHOT_EVENT:
             batch.flush()  # compare against a read model that includes the events before the snapshot
             maintenance.on_snapshot(session, env)
