@@ -92,6 +92,33 @@ def publish(celery_app, envelopes: Sequence[dict], retry: bool = True) -> int:
     return sent
 
 
+def replay_task_name(service: str) -> str:
+    """The task a subscriber registers to receive replayed history (``<service>.consume_replay``)."""
+    return f"{service}.consume_replay"
+
+
+def publish_to(celery_app, service: str, envelopes: Sequence[dict], *, task_name: str | None = None,
+               kwargs: dict | None = None, batch_size: int | None = PUBLISH_BATCH, retry: bool = True) -> int:
+    """Send envelopes to ONE subscriber's event queue (``<service>.events``), in batches.
+
+    For replays and targeted re-sends: ``task_name`` defaults to the subscriber's consumer task; pass
+    ``replay_task_name(service)`` (with ``kwargs`` describing the page) so the subscriber can tell a
+    replay from live traffic. ``batch_size=None`` sends everything as one message; an empty list still
+    sends one (empty) message, so a replay can say "nothing more". Returns the number of messages.
+    """
+    items = list(envelopes)
+    size = batch_size or max(1, len(items))
+    batches = [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+    policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    with celery_app.producer_or_acquire() as producer:
+        for batch in batches:
+            celery_app.send_task(task_name or consumer_task_name(service), args=[batch], kwargs=kwargs or {},
+                                 queue=consumer_queue(service), producer=producer, retry=retry,
+                                 retry_policy=policy,
+                                 headers={"correlation_id": batch[0].get("correlation_id") if batch else None})
+    return len(batches)
+
+
 def mark_published(engine: Engine, table: Table, event_ids: Sequence[str]) -> None:
     now = utcnow()
     with engine.begin() as conn:

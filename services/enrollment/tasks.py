@@ -54,6 +54,9 @@ def register_tasks(celery_app) -> None:
     from services.enrollment.bulk import tasks as bulk_tasks
     bulk_tasks.register(celery_app)
 
+    from services.enrollment import replay  # issue 6: history replays and counts snapshots for consumers
+    replay.register(celery_app)
+
     celery_app.conf.beat_schedule.update({
         "enrollment-outbox-sweep": {"task": OUTBOX_SWEEP, "schedule": cfg.get("OUTBOX_SWEEP_SECONDS", 2.0)},
         "enrollment-prerequisite-sweep": {"task": PREREQUISITE_SWEEP,

@@ -65,3 +65,56 @@ COUNTER_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("satisfaction_average", "만족도", "Satisfaction (0–100)", "0.00"),
     ColumnSpec("satisfaction_count", "만족도 응답 수", "Survey answers", _N),
 )
+
+# 총괄표 lines with the actual counters of each delivery mode (keys from ``queries.summary`` lines).
+SUMMARY_COLUMNS: tuple[ColumnSpec, ...] = TRAINING_SUMMARY_COLUMNS + (
+    ColumnSpec("enrolled", "수강확정(명)", "Enrolled", _N),
+    ColumnSpec("completed", "수료(명)", "Completed", _N),
+    ColumnSpec("completion_rate", "수료율(%)", "Completion rate (%)", _P),
+)
+
+SUMMARY_CHANGE_TYPE_COLUMNS: tuple[ColumnSpec, ...] = CHANGE_TYPE_COLUMNS + (
+    ColumnSpec("reference_classroom", "계획서 집합", "Plan document: classroom", _N),
+    ColumnSpec("reference_elearning", "계획서 e-러닝", "Plan document: e-learning", _N),
+    ColumnSpec("reference_total", "계획서 계", "Plan document: total", _N),
+)
+
+COURSE_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("year", "연도", "Year"),
+    ColumnSpec("code", "과정코드", "Course code"),
+    ColumnSpec("name_ko", "과정명", "Course"),
+    ColumnSpec("delivery", "교육방법", "Delivery"),
+    ColumnSpec("area_label", "역량분야", "Competency area"),
+    ColumnSpec("status", "개편구분", "Change type"),
+    ColumnSpec("planned_sessions", "계획 회차", "Planned sessions", _N),
+) + COUNTER_COLUMNS
+
+SESSION_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("code", "과정코드", "Course code"),
+    ColumnSpec("name_ko", "과정명", "Course"),
+    ColumnSpec("seq_no", "기수", "Session no."),
+    ColumnSpec("starts_on", "시작일", "Starts on"),
+    ColumnSpec("ends_on", "종료일", "Ends on"),
+    ColumnSpec("venue", "장소", "Venue"),
+    ColumnSpec("status", "상태", "Status"),
+) + COUNTER_COLUMNS
+
+GROUP_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("label", "구분", "Group"),
+    ColumnSpec("key", "코드", "Key"),
+) + tuple(c for c in COUNTER_COLUMNS if c.key != "planned_seats")
+
+MONTH_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("label", "월(교육 시작)", "Month (session start)"),
+    ColumnSpec("sessions", "회차 수", "Sessions", _N),
+) + COUNTER_COLUMNS
+
+RECONCILIATION_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("code", "과정코드", "Course code"),
+    ColumnSpec("name_ko", "과정명", "Course"),
+    ColumnSpec("kind", "비교 단위", "Compared"),
+    ColumnSpec("name", "상태/집계항목", "Status / counter"),
+    ColumnSpec("read_model", "통계(읽기 모델)", "Read model", _N),
+    ColumnSpec("enrollment", "수강신청 서비스", "Enrollment service", _N),
+    ColumnSpec("difference", "차이", "Difference", _N),
+)

@@ -177,6 +177,11 @@ def _score_x100(score: Decimal | int | float | str) -> int:
     return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def score_x100(score: Decimal | int | float | str) -> int:
+    """A survey score (0–100) as the exact integer the counters keep (score × 100, half up)."""
+    return _score_x100(score)
+
+
 def satisfaction_deltas(
     new_score: Decimal | int | float | str | None, previous_score: Decimal | int | float | str | None = None
 ) -> dict[RollupCounter, int]:

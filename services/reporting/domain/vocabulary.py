@@ -111,3 +111,32 @@ def area_label_ko(area: str | None) -> str:
     if not area or area == "unknown":
         return "미상"
     return AREA_LABEL_KO.get(area, area)
+
+AREA_LABEL_EN: dict[str, str] = {"basic": "Basic competency", "leadership": "Leadership", "job": "Job competency",
+                                 "it": "IT competency"}
+DELIVERY_LABEL_EN: dict[Delivery, str] = {Delivery.CLASSROOM: "Classroom", Delivery.ELEARNING: "E-learning"}
+
+# 소속 구분 (organisation types), as the enrollment service spells them in trainee data.
+ORGANISATION_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "city_hq": ("시 본청", "City HQ"),
+    "district": ("자치구", "Autonomous district"),
+    "invested_institution": ("투자·출연기관", "Invested/funded institution"),
+    "other_city": ("타 시도", "Other city/province"),
+    "foreign": ("해외", "Foreign"),
+    "other": ("기타", "Other"),
+    "unknown": ("미상", "Unknown"),
+}
+
+
+def dimension_label(dimension: str, value: str, english: bool = False) -> str:
+    """Display label of a read-model key (organisation type, area, delivery); other values as they are."""
+    if dimension == "organisation_type" and value in ORGANISATION_TYPE_LABELS:
+        return ORGANISATION_TYPE_LABELS[value][1 if english else 0]
+    if dimension == "competency_area":
+        return (AREA_LABEL_EN.get(value, value) if english else area_label_ko(value))
+    if dimension == "delivery" and value in Delivery._value2member_map_:
+        d = Delivery(value)
+        return DELIVERY_LABEL_EN[d] if english else DELIVERY_LABEL_KO[d]
+    if value == "unknown":
+        return "Unknown" if english else "미상"
+    return value
