@@ -46,6 +46,8 @@ def base_settings(service: str) -> dict[str, Any]:
         "OUTBOX_SWEEP_SECONDS": 2.0,
         "OUTBOX_GRACE_SECONDS": 3.0,
         "OUTBOX_BATCH_SIZE": 500,
+        # A subscriber that has not receipted an event this long after it was published gets it again.
+        "OUTBOX_RECEIPT_TIMEOUT_SECONDS": 120.0,
         "API_TITLE": f"HRD {service} service",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from shared import inbox
 from shared.events.catalogue import consumer_task_name
 from shared.metrics import EVENTS_CONSUMED
+from shared.receipts import send_receipts
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def register_consumer(celery_app, service: str, inbox_tbl: Table,
             n = inbox.process_batch(db.session_factory, inbox_tbl, envelopes, apply)
             EVENTS_CONSUMED.labels(service, "applied").inc(n)
             EVENTS_CONSUMED.labels(service, "duplicate").inc(len(envelopes) - n)
+            send_receipts(self.app, service, envelopes)  # duplicates too: the producer may be re-sending
             return n
         except (IntegrityError, OperationalError) as exc:
             # Lost a race on the inbox key, a lock timeout, the DB restarting: try again soon.
@@ -71,6 +73,7 @@ def register_consumer(celery_app, service: str, inbox_tbl: Table,
             ok, dead = inbox.process_one_by_one(db.session_factory, inbox_tbl, envelopes, apply)
             EVENTS_CONSUMED.labels(service, "applied").inc(ok)
             EVENTS_CONSUMED.labels(service, "dead").inc(dead)
+            send_receipts(self.app, service, envelopes)  # dead ones are parked here: stop re-sending them
             return ok
 
     return consume_events

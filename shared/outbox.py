@@ -46,7 +46,11 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
         Column("published_at", DateTime(timezone=True)),
         Column("publish_attempts", Integer, nullable=False, default=0),
+        # Set once every subscriber has receipted the event (shared.receipts); until then the sweep
+        # re-sends it to the subscribers that have not.
+        Column("receipted_at", DateTime(timezone=True)),
         Index("ix_outbox_unpublished", "published_at", "seq"),
+        Index("ix_outbox_unreceipted", "receipted_at", "published_at"),
     )
 
 

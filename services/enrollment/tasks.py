@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from services.enrollment.adapters import orm
 from services.enrollment.service_layer import enrollments, prerequisites
 from services.enrollment.service_layer.unit_of_work import from_app
-from shared import outbox
+from shared import outbox, receipts
 from shared.errors import AppError
 
 OUTBOX_SWEEP = "enrollment.outbox_sweep"
@@ -20,11 +20,18 @@ PREREQUISITE_SWEEP = "enrollment.prerequisite_sweep"
 def register_tasks(celery_app) -> None:
     @celery_app.task(name=OUTBOX_SWEEP, ignore_result=True)
     def outbox_sweep() -> int:
-        """Publish outbox rows the fast path did not (process died after commit, broker was down)."""
+        """Publish outbox rows the fast path did not (process died after commit, broker was down), and
+        re-send events a subscriber never receipted (a task lost in Redis when a worker died)."""
         db = current_app.extensions["db"]
         cfg = current_app.config
-        return outbox.sweep(db.engine, orm.outbox, celery_app, grace_seconds=cfg["OUTBOX_GRACE_SECONDS"],
-                            batch_size=cfg["OUTBOX_BATCH_SIZE"])
+        published = outbox.sweep(db.engine, orm.outbox, celery_app, grace_seconds=cfg["OUTBOX_GRACE_SECONDS"],
+                                 batch_size=cfg["OUTBOX_BATCH_SIZE"])
+        receipts.resend_unreceipted(db.engine, orm.outbox, orm.outbox_receipts, celery_app,
+                                    timeout_seconds=cfg["OUTBOX_RECEIPT_TIMEOUT_SECONDS"],
+                                    batch_size=cfg["OUTBOX_BATCH_SIZE"])
+        return published
+
+    receipts.register_receipts_task(celery_app, "enrollment", lambda: (orm.outbox, orm.outbox_receipts))
 
     @celery_app.task(name=CHECK_PREREQUISITES, bind=True, ignore_result=True, max_retries=10)
     def check_prerequisites(self, enrollment_id: int) -> str | None:

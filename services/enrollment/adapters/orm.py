@@ -6,6 +6,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, 
 
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
+from shared.receipts import receipts_table
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -147,4 +148,5 @@ survey_answers = Table(
 )
 
 outbox = outbox_table(metadata)
+outbox_receipts = receipts_table(metadata)
 inbox = inbox_table(metadata)

@@ -1,0 +1,163 @@
+"""Delivery receipts: the producer knows which subscriber has *applied* each event, and re-sends
+what was never receipted.
+
+Why: Celery's Redis transport takes a message off the queue (BRPOP) and only then records it as
+unacknowledged. A worker SIGKILLed in between loses that message, acks_late or not (kombu#305,
+celery#4354); we reproduced it by killing a consumer mid-batch. So the broker alone cannot promise
+"nothing lost". The outbox can: after a consumer commits a batch (inbox + effects), it sends the
+event ids back to the producer (``<source>.receipts``, on the producer's own queue). The producer's
+sweep re-publishes, to the subscribers that have not receipted, any event published longer than
+``OUTBOX_RECEIPT_TIMEOUT_SECONDS`` ago. A lost receipt only causes a re-send, which the consumer's
+inbox drops and receipts again, so the loop converges: at-least-once delivery end to end, exactly-once
+effect. Once every subscriber of an event has receipted, the outbox row is marked ``receipted_at``
+and the sweep never looks at it again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from typing import Sequence
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, select, update
+from sqlalchemy.engine import Engine
+
+from shared.db import upsert_insert
+from shared.events.catalogue import subscribers_for
+
+log = logging.getLogger(__name__)
+
+
+def receipts_task_name(source: str) -> str:
+    return f"{source}.receipts"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def receipts_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox_receipts", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("subscriber", String(40), primary_key=True),
+        Column("received_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+# --- consumer side -----------------------------------------------------------------------------------
+
+def send_receipts(celery_app, subscriber: str, envelopes: Sequence[dict]) -> None:
+    """Tell each producer which of its events this subscriber has applied (or already had). Best effort."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for env in envelopes:
+        by_source[env.get("source") or "enrollment"].append(env["id"])
+    policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    try:
+        with celery_app.producer_or_acquire() as producer:
+            for source, ids in by_source.items():
+                celery_app.send_task(receipts_task_name(source), args=[subscriber, ids], queue=source,
+                                     producer=producer, retry=True, retry_policy=policy)
+    except Exception:  # noqa: BLE001 - the producer re-sends unreceipted events; we will receipt again
+        log.warning("could not send %d receipts to %s", len(envelopes), list(by_source), exc_info=True)
+
+
+# --- producer side -----------------------------------------------------------------------------------
+
+def record(engine: Engine, receipts: Table, outbox: Table, subscriber: str, event_ids: Sequence[str]) -> int:
+    """Store receipts; mark outbox rows whose every subscriber has receipted. Idempotent."""
+    if not event_ids:
+        return 0
+    now = utcnow()
+    ids = list(dict.fromkeys(event_ids))
+    with engine.begin() as conn:
+        insert = upsert_insert(conn)
+        for i in range(0, len(ids), 500):
+            conn.execute(insert(receipts).on_conflict_do_nothing(),
+                         [{"event_id": e, "subscriber": subscriber, "received_at": now} for e in ids[i:i + 500]])
+        _mark_complete(conn, receipts, outbox, ids, now)
+    return len(ids)
+
+
+def _mark_complete(conn, receipts: Table, outbox: Table, event_ids: Sequence[str], now) -> None:
+    done: list[str] = []
+    for i in range(0, len(event_ids), 500):
+        chunk = list(event_ids[i:i + 500])
+        rows = conn.execute(select(outbox.c.event_id, outbox.c.event_type)
+                            .where(outbox.c.event_id.in_(chunk), outbox.c.receipted_at.is_(None))).all()
+        if not rows:
+            continue
+        got: dict[str, set[str]] = defaultdict(set)
+        for event_id, sub in conn.execute(select(receipts.c.event_id, receipts.c.subscriber)
+                                          .where(receipts.c.event_id.in_([r.event_id for r in rows]))):
+            got[event_id].add(sub)
+        done += [r.event_id for r in rows if set(subscribers_for(r.event_type)) <= got[r.event_id]]
+    for i in range(0, len(done), 500):
+        conn.execute(update(outbox).where(outbox.c.event_id.in_(done[i:i + 500])).values(receipted_at=now))
+
+
+def resend_unreceipted(engine: Engine, outbox: Table, receipts: Table, celery_app, timeout_seconds: float,
+                       batch_size: int = 500, max_batches: int = 20) -> int:
+    """Re-publish events not receipted within the timeout, only to the subscribers that lack them.
+
+    Returns how many (event, subscriber) deliveries were re-sent. Rows are claimed with SKIP LOCKED on
+    PostgreSQL; each re-send restarts the row's timeout (``published_at``).
+    """
+    from shared.outbox import _row_to_envelope, publish_to
+
+    resent = 0
+    for _ in range(max_batches):
+        cutoff = utcnow() - dt.timedelta(seconds=timeout_seconds)
+        with engine.begin() as conn:
+            q = (select(outbox).where(outbox.c.receipted_at.is_(None), outbox.c.published_at.is_not(None),
+                                      outbox.c.published_at <= cutoff)
+                 .order_by(outbox.c.seq).limit(batch_size))
+            if conn.dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            rows = conn.execute(q).all()
+            if not rows:
+                break
+            got: dict[str, set[str]] = defaultdict(set)
+            for event_id, sub in conn.execute(select(receipts.c.event_id, receipts.c.subscriber)
+                                              .where(receipts.c.event_id.in_([r.event_id for r in rows]))):
+                got[event_id].add(sub)
+            missing: dict[str, list[dict]] = defaultdict(list)
+            complete: list[int] = []
+            for r in rows:
+                lacking = [s for s in subscribers_for(r.event_type) if s not in got[r.event_id]]
+                if not lacking:
+                    complete.append(r.seq)
+                for s in lacking:
+                    missing[s].append(_row_to_envelope(r))
+            now = utcnow()
+            for svc, envs in missing.items():
+                publish_to(celery_app, svc, envs)
+                resent += len(envs)
+            if complete:
+                conn.execute(update(outbox).where(outbox.c.seq.in_(complete)).values(receipted_at=now))
+            again = [r.seq for r in rows if r.seq not in set(complete)]
+            if again:
+                conn.execute(update(outbox).where(outbox.c.seq.in_(again))
+                             .values(published_at=now, publish_attempts=outbox.c.publish_attempts + 1))
+        if len(rows) < batch_size:
+            break
+    if resent:
+        log.warning("re-sent %d event deliveries that were never receipted", resent)
+    return resent
+
+
+def register_receipts_task(celery_app, service: str, get_tables):
+    """The producer's ``<service>.receipts(subscriber, event_ids)`` task. ``get_tables()`` → (outbox, receipts)."""
+    from flask import current_app
+
+    @celery_app.task(name=receipts_task_name(service), bind=True, ignore_result=True, max_retries=None)
+    def receipts_task(self, subscriber: str, event_ids: list[str]) -> int:
+        outbox, receipts = get_tables()
+        try:
+            return record(current_app.extensions["db"].engine, receipts, outbox, subscriber, event_ids)
+        except Exception as exc:  # noqa: BLE001 - a lock timeout; a lost receipt only means a re-send
+            if self.request.retries < 5:
+                raise self.retry(exc=exc, countdown=0.5 * (self.request.retries + 1))
+            raise
+
+    return receipts_task
