@@ -11,11 +11,11 @@ cannot resurrect a cancelled enrollment (nor re-plan its reminders).
 | enrollment waitlisted (or created waitlisted) | waitlist notice (now) |
 | enrollment promoted | promotion notice (now) + reminders |
 | enrollment pending_prerequisite | prerequisite nudges before the deadline |
-| enrollment cancelled | everything pending withdrawn; cancellation notice (session_cancelled if the session was) |
+| enrollment cancelled | pending reminders/nudges/survey withdrawn; cancellation notice (session_cancelled if the session was) |
 | enrollment attended/completed | survey request after the session ends; reminders/nudges withdrawn |
-| enrollment no_show | everything pending withdrawn |
+| enrollment no_show | pending reminders/nudges/survey withdrawn |
 | session rescheduled (or any session event moving its dates) | reminders re-planned, notice (now) |
-| session cancelled | everything pending withdrawn, session_cancelled notice (now) |
+| session cancelled | pending reminders/nudges/survey withdrawn, session_cancelled notice (now) |
 | course created/updated | reminder offsets stored; reminders of confirmed enrollments re-planned |
 | trainee registered/updated | contact data and language updated |
 | completion recorded | prerequisite crossed off; no prerequisite left = nudges withdrawn |
@@ -47,6 +47,9 @@ S = orm.enrollment_state
 SS = orm.session_state
 OPEN = ("confirmed", "waitlisted", "pending_prerequisite")
 SURVEY_STATUSES = ("attended", "completed", "failed")
+#: What a cancellation withdraws: the planned kinds. Notices already decided (a confirmation not yet
+#: out when the cancellation arrives) still go, so the trainee's inbox tells the whole story.
+SCHEDULED = (K.REMINDER, K.PREREQUISITE_NUDGE, K.SURVEY_REQUEST)
 
 
 def settings() -> NotificationSettings:
@@ -94,7 +97,7 @@ def on_enrollment(s: Session, env: dict) -> None:
     elif status == "pending_prerequisite":
         plan_nudges(s, st, state)
     elif status == "cancelled":
-        planner.withdraw(s, st, [eid], None, "cancelled")
+        planner.withdraw(s, st, [eid], SCHEDULED, "cancelled")
         session = s.execute(select(SS).where(SS.c.session_id == state["session_id"])).first()
         kind = K.SESSION_CANCELLED if (session is not None and session.status == "cancelled") else K.CANCELLED
         planner.add_immediate(s, st, state, kind, context={"reason": p.get("reason")})
@@ -103,7 +106,7 @@ def on_enrollment(s: Session, env: dict) -> None:
         if status != "failed":  # failed implies attended: the survey planned then still stands
             plan_survey(s, st, state)
     elif status == "no_show":
-        planner.withdraw(s, st, [eid], None, "no_show")
+        planner.withdraw(s, st, [eid], SCHEDULED, "no_show")
 
 
 def _apply_state(s: Session, st: NotificationSettings, p: dict) -> dict | None:
@@ -207,7 +210,7 @@ def on_session(s: Session, env: dict) -> None:
     if not enrollments:
         return
     if cancelled and (old is None or old.status != "cancelled"):
-        planner.withdraw(s, st, [e["enrollment_id"] for e in enrollments], None, "session cancelled")
+        planner.withdraw(s, st, [e["enrollment_id"] for e in enrollments], SCHEDULED, "session cancelled")
         for e in enrollments:
             planner.add_immediate(s, st, e, K.SESSION_CANCELLED)
         return
