@@ -282,3 +282,24 @@ def test_template_list_and_preview(nt, admin_headers):
     assert r.status_code == 422 and "session_start" in r.get_json()["errors"]["context"]
     r = c.post("/api/v1/templates/preview", json={"kind": "nope", "channel": "email"}, headers=admin_headers)
     assert r.status_code == 422 and "kind" in _fields(r)
+
+
+def test_lead_window_starts_first_attempts_early_but_never_retries(nt):
+    start = future_monday()
+    nt.deliver(E.enrollment("created", 40, 1, "confirmed", sess=E.session(1, start)))
+    nt.dispatch()
+    d7 = [r for r in nt.planned(40, kind="reminder") if r.occurrence.startswith("D-7")]
+    due = d7[0].due_at.replace(tzinfo=UTC)
+    nt.set_now(due - dt.timedelta(seconds=100))
+    assert nt.dispatch().claimed == 0  # no lead: not yet
+    nt.configure(lead_seconds=120)
+    assert nt.dispatch().sent == 3  # first attempts may start up to 120 s early
+    from sqlalchemy import update
+    from services.notification.adapters import orm
+    d1 = [r for r in nt.planned(40, kind="reminder") if r.occurrence.startswith("D-1")]
+    with nt.db.engine.begin() as conn:  # a retry due in 100 s keeps its backoff
+        conn.execute(update(orm.planned_messages).where(orm.planned_messages.c.id == d1[0].id)
+                     .values(attempts=1))
+    nt.set_now(d1[0].due_at.replace(tzinfo=UTC) - dt.timedelta(seconds=100))
+    assert nt.dispatch().sent == 2
+    assert nt.planned(40, id=d1[0].id)[0].status == "pending"

@@ -32,13 +32,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notification.adapters import orm
@@ -159,13 +161,12 @@ class Dispatcher:
             pg = dialect_name(s) == "postgresql"
             rows: list = []
             # Three index-friendly queries rather than one OR: taken-over leases first, then due rows.
-            for cond, order in ((T.c.status == "sending", T.c.lease_until),
-                                (T.c.status == "pending", T.c.next_attempt_at),
-                                (T.c.status == "deferred", T.c.next_attempt_at)):
+            for status, when, order in (("sending", T.c.lease_until < now, T.c.lease_until),
+                                        ("pending", _due(now, self.st.lead_seconds), T.c.next_attempt_at),
+                                        ("deferred", T.c.next_attempt_at <= now, T.c.next_attempt_at)):
                 if len(rows) >= limit:
                     break
-                when = T.c.lease_until < now if order is T.c.lease_until else T.c.next_attempt_at <= now
-                q = select(T).where(cond, when).order_by(order).limit(limit - len(rows))
+                q = select(T).where(T.c.status == status, when).order_by(order).limit(limit - len(rows))
                 if pg:
                     q = q.with_for_update(skip_locked=True)
                 rows.extend(s.execute(q).all())
@@ -304,13 +305,28 @@ class Dispatcher:
             else:
                 by_channel[w.row.channel].append(w)
         cutoff = started + self.st.lease_seconds / 2
-        for channel, items in by_channel.items():
-            for w in items:
-                if channel != ChannelType.INAPP and time.monotonic() > cutoff:
-                    outcomes.append(Outcome(w, "released", detail="lease half-time reached"))
-                    continue
-                outcomes.append(self._send_one(ChannelType(channel), w))
+        for w in by_channel.pop(ChannelType.INAPP, []):
+            outcomes.append(self._send_one(ChannelType.INAPP, w))
+        remote = [(ChannelType(ch), w) for ch, items in by_channel.items() for w in items]
+        threads = max(1, min(self.st.send_threads, len(remote) // 20 or 1))
+        if threads == 1:
+            outcomes.extend(self._send_slice(remote, cutoff))
+        else:
+            # SMTP costs four round trips per message: a few connections in parallel (each one reused,
+            # one per sender thread) keep the wire busy while each waits for its replies.
+            slices = [remote[i::threads] for i in range(threads)]
+            for part in _sender_pool(self.st.send_threads).map(lambda sl: self._send_slice(sl, cutoff), slices):
+                outcomes.extend(part)
         return outcomes
+
+    def _send_slice(self, items: list[tuple[ChannelType, Work]], cutoff: float) -> list[Outcome]:
+        out = []
+        for channel, w in items:
+            if time.monotonic() > cutoff:
+                out.append(Outcome(w, "released", detail="lease half-time reached"))
+            else:
+                out.append(self._send_one(channel, w))
+        return out
 
     def _send_one(self, channel: ChannelType, w: Work) -> Outcome:
         try:
@@ -436,6 +452,19 @@ class Dispatcher:
                 claim_token=None, updated_at=now), delivery_updates)
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _sender_pool(size: int) -> ThreadPoolExecutor:
+    """Sender threads of this process (each keeps its own SMTP connection and HTTP session)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(size)
+        if pool is None:
+            pool = _POOLS[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="notify-send")
+        return pool
+
+
 def _recipient(w: Work) -> str | None:
     if w.row.channel == ChannelType.EMAIL:
         return w.state.email
@@ -452,12 +481,25 @@ def _outcome(w: Work, result: DeliveryResult) -> Outcome:
     return Outcome(w, status, code=result.code, detail=detail, maybe_delivered=result.maybe_delivered)
 
 
+def _due(now: dt.datetime, lead_seconds: float):
+    """A pending row is due at next_attempt_at; a first attempt may start up to ``lead_seconds`` early
+    (DISPATCH_LEAD_SECONDS), so a spike of reminders all planned for 09:00 is spread over the minutes
+    before it instead of piling up after it. Retries never start early (their backoff stands)."""
+    if lead_seconds <= 0:
+        return T.c.next_attempt_at <= now
+    return and_(T.c.next_attempt_at <= now + dt.timedelta(seconds=lead_seconds),
+                or_(T.c.attempts == 0, T.c.next_attempt_at <= now))
+
+
 def count_due(session_factory, st: NotificationSettings, cap: int) -> int:
     """How many rows are due now (up to ``cap``): what the beat tick fans out for."""
     now = st.now()
     with session_factory() as s:
-        q = select(T.c.id).where(T.c.status.in_(("pending", "deferred")), T.c.next_attempt_at <= now).limit(cap)
+        q = select(T.c.id).where(T.c.status == "pending", _due(now, st.lead_seconds)).limit(cap)
         n = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        if n < cap:
+            q = select(T.c.id).where(T.c.status == "deferred", T.c.next_attempt_at <= now).limit(cap - n)
+            n += s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         if n < cap:
             q = select(T.c.id).where(T.c.status == "sending", T.c.lease_until < now).limit(cap - n)
             n += s.execute(select(func.count()).select_from(q.subquery())).scalar_one()

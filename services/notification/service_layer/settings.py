@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "DISPATCH_BATCH_SIZE": 500,
     "DISPATCH_FANOUT": 4,
     "DISPATCH_TASK_SECONDS": 20.0,
+    "DISPATCH_LEAD_SECONDS": 0.0,
+    "SEND_THREADS": 8,
     "CLAIM_LEASE_SECONDS": 300.0,
     "RETRY_BASE_SECONDS": 30.0,
     "RETRY_MAX_DELAY_SECONDS": 3600.0,
@@ -100,6 +102,8 @@ class NotificationSettings:
     batch_size: int
     fanout: int
     task_seconds: float
+    lead_seconds: float
+    send_threads: int
     lease_seconds: float
     retry: RetryPolicy
     dispatch_on_commit: bool
@@ -129,6 +133,8 @@ class NotificationSettings:
             batch_size=int(get("DISPATCH_BATCH_SIZE")),
             fanout=int(get("DISPATCH_FANOUT")),
             task_seconds=float(get("DISPATCH_TASK_SECONDS")),
+            lead_seconds=float(get("DISPATCH_LEAD_SECONDS")),
+            send_threads=int(get("SEND_THREADS")),
             lease_seconds=float(get("CLAIM_LEASE_SECONDS")),
             retry=RetryPolicy(max_attempts=int(get("RETRY_MAX_ATTEMPTS")),
                               base_delay=float(get("RETRY_BASE_SECONDS")),
