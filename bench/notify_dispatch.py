@@ -162,6 +162,16 @@ def main(argv=None) -> int:
                 break
             time.sleep(1.0)
         drain = time.monotonic() - t_start
+        # Let the dispatchers record the last batches in the sent-log before stopping them.
+        from shared.db import make_engine
+        engine = make_engine(url)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                if not conn.execute(text("SELECT count(*) FROM planned_messages WHERE status <> 'sent'")).scalar_one():
+                    break
+            time.sleep(0.5)
+        engine.dispose()
     finally:
         for p in procs[1:]:
             try:

@@ -92,7 +92,7 @@ def on_enrollment(s: Session, env: dict) -> None:
         planner.withdraw(s, st, [eid], [K.PREREQUISITE_NUDGE], "confirmed")
         plan_enrollment_reminders(s, st, state)
     elif status == "waitlisted":
-        position = env["payload"].get("waitlist_position") or _waitlist_position(s, state)
+        position = p.get("waitlist_position") or _waitlist_position(s, state)
         planner.add_immediate(s, st, state, K.WAITLISTED, context={"waitlist_position": position})
     elif status == "pending_prerequisite":
         plan_nudges(s, st, state)
