@@ -188,6 +188,15 @@ class Dispatcher:
                 if state is None or sessions.get(state.session_id) is None:
                     skipped.append({"b_id": r.id, "b_detail": "unknown enrollment"})
                     continue
+                if r.status == "sending":
+                    # Taken over from a dispatcher that died: it may have sent it already. No second
+                    # opinion on whether it is wanted; the sent markers decide (see _log_deliveries).
+                    if channel is ChannelType.SMS and self.st.quiet_hours.contains(now):
+                        deferred.append({"b_id": r.id, "b_next": self.st.quiet_hours.next_allowed(now)
+                                         .astimezone(dt.timezone.utc)})
+                    else:
+                        to_send.append(Work(r, state, sessions[state.session_id]))
+                    continue
                 wanted = _STILL_WANTED.get(kind)
                 if wanted and state.status not in wanted:
                     withdrawn.append({"b_id": r.id, "b_detail": f"enrollment is {state.status}"})
