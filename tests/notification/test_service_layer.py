@@ -303,3 +303,22 @@ def test_lead_window_starts_first_attempts_early_but_never_retries(nt):
     nt.set_now(d1[0].due_at.replace(tzinfo=UTC) - dt.timedelta(seconds=100))
     assert nt.dispatch().sent == 2
     assert nt.planned(40, id=d1[0].id)[0].status == "pending"
+
+
+def test_promotion_to_pending_prerequisite_and_reschedule_moves_the_nudges(nt):
+    start = future_monday(8)
+    deadline = dt.datetime.combine(start - dt.timedelta(days=3), dt.time(18), KST)
+    sess = E.session(1, start)
+    nt.deliver(E.session_event("created", 1, start))
+    nt.deliver(E.enrollment("created", 50, 1, "waitlisted", sess=sess))
+    nt.deliver(E.enrollment("promoted", 50, 2, "pending_prerequisite", sess=sess,
+                            prerequisite_deadline=deadline.isoformat(), missing_prerequisites=[E.course(99)]))
+    rows = nt.planned(50)
+    assert {(r.kind, r.status) for r in rows if r.channel == "email"} == {
+        ("waitlisted", "pending"), ("promoted", "pending"), ("prerequisite_nudge", "pending")}
+    assert not [r for r in rows if r.kind == "reminder"]
+    later = start + dt.timedelta(weeks=1)
+    nt.deliver(E.session_event("rescheduled", 1, later, previous=(start, start + dt.timedelta(days=1))))
+    moved = (deadline + dt.timedelta(weeks=1)).date()
+    assert {r.occurrence for r in nt.planned(50, kind="prerequisite_nudge", status="pending")} == {
+        f"D-14@{moved}", f"D-5@{moved}"}

@@ -9,12 +9,12 @@ cannot resurrect a cancelled enrollment (nor re-plan its reminders).
 | --- | --- |
 | enrollment created/confirmed (status confirmed) | confirmation (now) + reminders; nudges withdrawn |
 | enrollment waitlisted (or created waitlisted) | waitlist notice (now) |
-| enrollment promoted | promotion notice (now) + reminders |
+| enrollment promoted | promotion notice (now) + reminders (or nudges if promoted to pending_prerequisite) |
 | enrollment pending_prerequisite | prerequisite nudges before the deadline |
 | enrollment cancelled | pending reminders/nudges/survey withdrawn; cancellation notice (session_cancelled if the session was) |
 | enrollment attended/completed | survey request after the session ends; reminders/nudges withdrawn |
 | enrollment no_show | pending reminders/nudges/survey withdrawn |
-| session rescheduled (or any session event moving its dates) | reminders re-planned, notice (now) |
+| session rescheduled (or any session event moving its dates) | reminders (and nudges, deadline moved along) re-planned, notice (now) |
 | session cancelled | pending reminders/nudges/survey withdrawn, session_cancelled notice (now) |
 | course created/updated | reminder offsets stored; reminders of confirmed enrollments re-planned |
 | trainee registered/updated | contact data and language updated |
@@ -83,10 +83,13 @@ def on_enrollment(s: Session, env: dict) -> None:
     _ensure_session(s, p["session"], p["course"]["id"])
     eid = state["enrollment_id"]
     status = p["status"]
-    if action == "promoted":
+    if action == "promoted":  # a seat from the waitlist: confirmed, or pending_prerequisite first
         planner.add_immediate(s, st, state, K.PROMOTED)
-        planner.withdraw(s, st, [eid], [K.PREREQUISITE_NUDGE], "confirmed")
-        plan_enrollment_reminders(s, st, state)
+        if status == "pending_prerequisite":
+            plan_nudges(s, st, state)
+        else:
+            planner.withdraw(s, st, [eid], [K.PREREQUISITE_NUDGE], "confirmed")
+            plan_enrollment_reminders(s, st, state)
     elif status == "confirmed":
         planner.add_immediate(s, st, state, K.ENROLLMENT_CONFIRMED)
         planner.withdraw(s, st, [eid], [K.PREREQUISITE_NUDGE], "confirmed")
@@ -99,7 +102,9 @@ def on_enrollment(s: Session, env: dict) -> None:
     elif status == "cancelled":
         planner.withdraw(s, st, [eid], SCHEDULED, "cancelled")
         session = s.execute(select(SS).where(SS.c.session_id == state["session_id"])).first()
-        kind = K.SESSION_CANCELLED if (session is not None and session.status == "cancelled") else K.CANCELLED
+        by_session = (session is not None and session.status == "cancelled") or \
+            (p.get("reason") or "").startswith("session_cancelled")
+        kind = K.SESSION_CANCELLED if by_session else K.CANCELLED
         planner.add_immediate(s, st, state, kind, context={"reason": p.get("reason")})
     elif status in SURVEY_STATUSES:
         planner.withdraw(s, st, [eid], [K.REMINDER, K.PREREQUISITE_NUDGE], status)
@@ -225,7 +230,13 @@ def on_session(s: Session, env: dict) -> None:
                               context={"previous_start": previous_start, "previous_end": previous_end})
         if e["status"] == "confirmed":
             plan_enrollment_reminders(s, st, e)
-        elif e["status"] == "pending_prerequisite" and e["prerequisite_deadline"] is None:
+        elif e["status"] == "pending_prerequisite":
+            # The enrollment service moves the pre-study deadline with the session (same offset from
+            # the start) without an enrollment event: follow it, then re-plan the nudges.
+            if e["prerequisite_deadline"] is not None:
+                e["prerequisite_deadline"] = _aware(e["prerequisite_deadline"]) + (p["starts_on"] - old.starts_on)
+                s.execute(update(S).where(S.c.enrollment_id == e["enrollment_id"])
+                          .values(prerequisite_deadline=_utc(e["prerequisite_deadline"])))
             plan_nudges(s, st, e)
 
 
