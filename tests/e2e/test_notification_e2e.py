@@ -90,7 +90,8 @@ def test_every_expected_message_exactly_once(clean, bus, sinks, db_urls):
     """Reschedule, cancel, prerequisite completed, every event delivered twice, two dispatchers."""
     smtp, sms = sinks
     old_start, new_start = future_monday(6), future_monday(8)
-    deadline = dt.datetime.combine(new_start - dt.timedelta(days=2), dt.time(18), KST)
+    deadline = dt.datetime.combine(old_start - dt.timedelta(days=3), dt.time(18), KST)
+    moved_deadline = deadline.date() + (new_start - old_start)  # the pre-study deadline moves with the session
     sess = E.session(1, old_start)
     n = 30
     first = [E.session_event("created", 1, old_start)]
@@ -130,7 +131,7 @@ def test_every_expected_message_exactly_once(clean, bus, sinks, db_urls):
             for days in (7, 1):
                 expected[delivery_key(i, "reminder", "email", f"D-{days}@{new_start}")] += 1
         for days in (14, 5):
-            expected[delivery_key(102, "prerequisite_nudge", "email", f"D-{days}@{deadline.date()}")] += 1
+            expected[delivery_key(102, "prerequisite_nudge", "email", f"D-{days}@{moved_deadline}")] += 1
         wait_for(lambda: smtp.count >= sum(expected.values()), 90, message="every reminder")
         time.sleep(2)  # several more ticks of both dispatchers
         assert mail_keys(smtp) == expected
