@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from services.notification.domain.idempotency import delivery_key
 from services.notification.domain.kst import KST
 from tests.notification import events as E
 
@@ -322,3 +323,23 @@ def test_promotion_to_pending_prerequisite_and_reschedule_moves_the_nudges(nt):
     moved = (deadline + dt.timedelta(weeks=1)).date()
     assert {r.occurrence for r in nt.planned(50, kind="prerequisite_nudge", status="pending")} == {
         f"D-14@{moved}", f"D-5@{moved}"}
+
+
+def test_a_dispatcher_whose_lease_was_taken_over_records_nothing(nt):
+    sess = E.session(1, future_monday())
+    nt.deliver(E.enrollment("created", 60, 1, "confirmed", sess=sess))
+    from services.notification.service_layer.dispatch import RoundStats
+    with nt.app.app_context():
+        token, works = nt.dispatcher.claim(100, RoundStats())
+    assert len(works) == 2
+    nt.set_now(dt.datetime.now(UTC) + dt.timedelta(seconds=61))  # the slow one's lease expires
+    assert nt.dispatch().sent == 2  # the new owner sends (no marker: the slow one never sent)
+    # The slow one wakes up past half its lease: it hands nothing more to SMTP...
+    late = nt.dispatcher.send(works, started=time.monotonic() - 31)
+    assert {o.status for o in late if o.work.row.channel == "email"} == {"released"}
+    nt.dispatcher.record(late, RoundStats(), token)  # ...and cannot overwrite the new owner's state
+    time.sleep(0.2)
+    assert nt.mail_keys() == [delivery_key(60, "enrollment_confirmed", "email", "once")]
+    assert len(nt.inbox_messages(60)) == 1
+    assert {d.status for d in nt.deliveries()} == {"sent"}
+    assert all(d.attempts == 1 for d in nt.deliveries())

@@ -150,7 +150,7 @@ class Dispatcher:
         token, works = self.claim(limit, stats)
         if works:
             outcomes = self.send(works, started)
-            self.record(outcomes, stats)
+            self.record(outcomes, stats, token)
         return stats
 
     # -- 1. claim ---------------------------------------------------------------------------------
@@ -394,9 +394,21 @@ class Dispatcher:
         return ctx
 
     # -- 3. record --------------------------------------------------------------------------------
-    def record(self, outcomes: list[Outcome], stats: RoundStats) -> None:
+    def record(self, outcomes: list[Outcome], stats: RoundStats, token: str) -> None:
         with self.sf.begin() as s:
             now = self.st.now()
+            # Only rows still claimed by this round: if a lease was ever taken over, the new owner
+            # decides (it finds the sent markers this round wrote), never both.
+            owned: set[int] = set()
+            for chunk in _chunks([o.work.row.id for o in outcomes]):
+                q = select(T.c.id).where(T.c.id.in_(chunk), T.c.claim_token == token)
+                if dialect_name(s) == "postgresql":
+                    q = q.with_for_update()
+                owned.update(s.execute(q).scalars())
+            lost = len(outcomes) - len(owned)
+            if lost:
+                log.warning("dispatch: %d rows were taken over by another dispatcher before recording", lost)
+            outcomes = [o for o in outcomes if o.work.row.id in owned]
             inapp = [o for o in outcomes if o.status == "sent" and o.inapp is not None]
             if inapp:
                 s.execute(upsert_insert(s)(orm.messages).on_conflict_do_nothing(index_elements=["dedup_key"]), [{
