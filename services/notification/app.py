@@ -17,8 +17,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database = Database(metadata, Path(__file__).parent / "migrations")
     app, api = create_service_app(SERVICE, __name__, config, database)
 
-    from services.notification.api import messages
-    api.register_blueprint(messages.blp)
+    from services.notification.service_layer.settings import NotificationSettings, apply_defaults
+    apply_defaults(app.config)
+    app.extensions["notification_settings"] = NotificationSettings.from_config(app.config)
+
+    from services.notification.api import deliveries, messages, preferences, templates
+    for module in (messages, deliveries, preferences, templates):
+        api.register_blueprint(module.blp)
 
     celery_app = celery_init_app(app)
     with app.app_context():

@@ -83,6 +83,9 @@ class EnrollmentEventV1(_Open):
     requested_at = fields.AwareDateTime(load_default=None, allow_none=True)
     prerequisite_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
     missing_prerequisites = fields.List(fields.Nested(CourseRef), load_default=list)
+    #: 1-based place in the session's waitlist while status is ``waitlisted`` (optional; the
+    #: notification service estimates it from the events it has seen when absent).
+    waitlist_position = fields.Integer(load_default=None, allow_none=True)
     trainee = fields.Nested(TraineeRef, required=True)
     course = fields.Nested(CourseRef, required=True)
     session = fields.Nested(SessionRef, required=True)

@@ -1,0 +1,134 @@
+"""Planned-message rows: add (immediate or future), re-plan with ``diff_plans``, withdraw.
+
+Every message goes through ``planned_messages`` — an enrollment confirmation is a row due now, a D-7
+reminder a row due in a week — so there is one dispatch path. A row is one (enrollment, kind,
+occurrence, channel); its ``delivery_key`` is unique. Rows are planned for every default channel of the
+kind that is enabled for the deployment; whether a channel is actually used (opt-outs, missing e-mail or
+mobile number) is decided at send time, so a preference changed in between is honoured.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.notification.adapters import orm
+from services.notification.domain import occurrence as occ
+from services.notification.domain.idempotency import delivery_key
+from services.notification.domain.kinds import ChannelType, MessageKind, spec_for
+from services.notification.domain.kst import at_kst
+from services.notification.domain.planning import PlannedMessage, diff_plans
+from services.notification.service_layer.settings import NotificationSettings
+from shared.db import upsert_insert
+
+T = orm.planned_messages
+LIVE = ("pending", "deferred")  # not yet handed to a channel: may still be withdrawn
+#: Session.info flag: this transaction planned something due now (the worker then starts a dispatch
+#: right after commit instead of waiting for the next beat tick).
+DUE_NOW = "notification_due_now"
+
+
+def planned_channels(kind: MessageKind | str, st: NotificationSettings) -> list[ChannelType]:
+    return [c for c in spec_for(kind).default_channels if c in st.channels or c is ChannelType.INAPP]
+
+
+def _json_ready(context: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not context:
+        return None
+    out = {}
+    for k, v in context.items():
+        out[k] = v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+    return out
+
+
+def add(s: Session, st: NotificationSettings, *, enrollment_id: int, trainee_id: int, kind: MessageKind | str,
+        occurrence: str, due_at: dt.datetime, context: dict[str, Any] | None = None) -> int:
+    """Plan ``kind`` on each channel. A withdrawn row with the same key is revived (a session moved
+    back to its old date); a row already sent or in flight is left alone (never sent twice)."""
+    now = st.now()
+    kind = MessageKind(kind)
+    due_at = due_at.astimezone(dt.timezone.utc)  # stored as UTC (SQLite keeps no offset)
+    rows = [{"delivery_key": delivery_key(enrollment_id, kind, ch, occurrence), "enrollment_id": enrollment_id,
+             "trainee_id": trainee_id, "kind": str(kind), "occurrence": occurrence, "channel": str(ch),
+             "due_at": due_at, "status": "pending", "attempts": 0, "next_attempt_at": due_at,
+             "context": _json_ready(context), "created_at": now, "updated_at": now}
+            for ch in planned_channels(kind, st)]
+    if not rows:
+        return 0
+    insert = upsert_insert(s)
+    stmt = insert(T)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["delivery_key"],
+        set_={"status": "pending", "due_at": stmt.excluded.due_at, "next_attempt_at": stmt.excluded.next_attempt_at,
+              "attempts": 0, "context": stmt.excluded.context, "detail": None, "updated_at": now},
+        where=T.c.status == "withdrawn")
+    s.execute(stmt, rows)
+    return len(rows)
+
+
+def add_immediate(s: Session, st: NotificationSettings, state, kind: MessageKind, occurrence: str = occ.ONCE,
+                  context: dict[str, Any] | None = None) -> int:
+    s.info[DUE_NOW] = True
+    return add(s, st, enrollment_id=state["enrollment_id"], trainee_id=state["trainee_id"], kind=kind,
+               occurrence=occurrence, due_at=st.now(), context=context)
+
+
+def withdraw(s: Session, st: NotificationSettings, enrollment_ids: Sequence[int],
+             kinds: Iterable[MessageKind | str] | None = None, detail: str = "withdrawn") -> int:
+    if not enrollment_ids:
+        return 0
+    q = update(T).where(T.c.enrollment_id.in_(list(enrollment_ids)), T.c.status.in_(LIVE))
+    if kinds is not None:
+        q = q.where(T.c.kind.in_([str(MessageKind(k)) for k in kinds]))
+    return s.execute(q.values(status="withdrawn", detail=detail, updated_at=st.now())).rowcount
+
+
+@dataclass
+class _Group:
+    """The rows (one per channel) of one (kind, occurrence): what diff_plans compares."""
+    kind: str
+    occurrence: str
+    due_at: dt.datetime
+    ids: list[int] = field(default_factory=list)
+
+
+def replan(s: Session, st: NotificationSettings, *, enrollment_id: int, trainee_id: int,
+           kinds: Sequence[MessageKind], desired: Sequence[PlannedMessage],
+           context: dict[str, Any] | None = None) -> tuple[int, int]:
+    """Bring the enrollment's rows of ``kinds`` to ``desired``; returns (withdrawn, added) plans.
+
+    Rows already sent (or in flight) whose key is still desired are kept, so they are never planned
+    twice; rows no longer desired are withdrawn if still pending (sent ones stay as history).
+    """
+    rows = s.execute(select(T.c.id, T.c.kind, T.c.occurrence, T.c.due_at, T.c.status).where(
+        T.c.enrollment_id == enrollment_id, T.c.kind.in_([str(k) for k in kinds]),
+        T.c.status.notin_(("withdrawn", "skipped")))).all()
+    groups: dict[tuple[str, str], _Group] = {}
+    for r in rows:
+        g = groups.setdefault((r.kind, r.occurrence), _Group(r.kind, r.occurrence, _aware(r.due_at)))
+        g.ids.append(r.id)
+    diff = diff_plans(groups.values(), desired, kinds=kinds)
+    ids = [i for g in diff.withdraw for i in g.ids]
+    if ids:
+        s.execute(update(T).where(T.c.id.in_(ids), T.c.status.in_(LIVE))
+                  .values(status="withdrawn", detail="re-planned", updated_at=st.now()))
+    for p in diff.add:
+        add(s, st, enrollment_id=enrollment_id, trainee_id=trainee_id, kind=p.kind, occurrence=p.occurrence,
+            due_at=p.due_at, context=context)
+    return len(diff.withdraw), len(diff.add)
+
+
+def session_start(starts_on: dt.date, st: NotificationSettings) -> dt.datetime:
+    return at_kst(starts_on, st.session_start_time)
+
+
+def session_end(ends_on: dt.date, st: NotificationSettings) -> dt.datetime:
+    return at_kst(ends_on, st.session_end_time)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+
