@@ -125,7 +125,10 @@ def stop_process(proc: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 20
 @pytest.fixture(scope="session")
 def worker_processes(apps, db_urls, redis_url):
     """One real worker process per service for the whole session."""
-    procs = {svc: start_worker_process(svc, db_urls, redis_url) for svc in SERVICES}
+    # The session's notification worker keeps to the in-app channel: no SMTP server or SMS sink is up
+    # for these tests (the notification e2e tests start their own workers with real ones).
+    extra = {"notification": {"NOTIFICATION_CHANNELS": "inapp"}}
+    procs = {svc: start_worker_process(svc, db_urls, redis_url, **extra.get(svc, {})) for svc in SERVICES}
     # Wake each worker with a no-op sweep/ping so we know it consumes before tests rely on it.
     yield procs
     for proc in procs.values():
