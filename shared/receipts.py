@@ -79,6 +79,15 @@ def record(engine: Engine, receipts: Table, outbox: Table, subscriber: str, even
     return len(ids)
 
 
+def _receipted_by(conn, receipts: Table, event_ids: Sequence[str]) -> dict[str, set[str]]:
+    """event id -> the subscribers that have receipted it."""
+    got: dict[str, set[str]] = defaultdict(set)
+    for event_id, sub in conn.execute(select(receipts.c.event_id, receipts.c.subscriber)
+                                      .where(receipts.c.event_id.in_(list(event_ids)))):
+        got[event_id].add(sub)
+    return got
+
+
 def _mark_complete(conn, receipts: Table, outbox: Table, event_ids: Sequence[str], now) -> None:
     done: list[str] = []
     for i in range(0, len(event_ids), 500):
@@ -87,10 +96,7 @@ def _mark_complete(conn, receipts: Table, outbox: Table, event_ids: Sequence[str
                             .where(outbox.c.event_id.in_(chunk), outbox.c.receipted_at.is_(None))).all()
         if not rows:
             continue
-        got: dict[str, set[str]] = defaultdict(set)
-        for event_id, sub in conn.execute(select(receipts.c.event_id, receipts.c.subscriber)
-                                          .where(receipts.c.event_id.in_([r.event_id for r in rows]))):
-            got[event_id].add(sub)
+        got = _receipted_by(conn, receipts, [r.event_id for r in rows])
         done += [r.event_id for r in rows if set(subscribers_for(r.event_type)) <= got[r.event_id]]
     for i in range(0, len(done), 500):
         conn.execute(update(outbox).where(outbox.c.event_id.in_(done[i:i + 500])).values(receipted_at=now))
@@ -117,10 +123,7 @@ def resend_unreceipted(engine: Engine, outbox: Table, receipts: Table, celery_ap
             rows = conn.execute(q).all()
             if not rows:
                 break
-            got: dict[str, set[str]] = defaultdict(set)
-            for event_id, sub in conn.execute(select(receipts.c.event_id, receipts.c.subscriber)
-                                              .where(receipts.c.event_id.in_([r.event_id for r in rows]))):
-                got[event_id].add(sub)
+            got = _receipted_by(conn, receipts, [r.event_id for r in rows])
             missing: dict[str, list[dict]] = defaultdict(list)
             complete: list[int] = []
             for r in rows:
