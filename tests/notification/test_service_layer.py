@@ -292,6 +292,7 @@ def test_lead_window_starts_first_attempts_early_but_never_retries(nt):
     d7 = [r for r in nt.planned(40, kind="reminder") if r.occurrence.startswith("D-7")]
     due = d7[0].due_at.replace(tzinfo=UTC)
     nt.set_now(due - dt.timedelta(seconds=100))
+    nt.configure(lead_seconds=0)
     assert nt.dispatch().claimed == 0  # no lead: not yet
     nt.configure(lead_seconds=120)
     assert nt.dispatch().sent == 3  # first attempts may start up to 120 s early
