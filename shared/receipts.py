@@ -65,7 +65,10 @@ def send_receipts(celery_app, subscriber: str, envelopes: Sequence[dict]) -> Non
 # --- producer side -----------------------------------------------------------------------------------
 
 def record(engine: Engine, receipts: Table, outbox: Table, subscriber: str, event_ids: Sequence[str]) -> int:
-    """Store receipts; mark outbox rows whose every subscriber has receipted. Idempotent."""
+    """Store receipts; mark outbox rows whose every subscriber has receipted. Idempotent.
+
+    Two subscribers' receipts committed concurrently may each miss the other, leaving the row unmarked;
+    ``resend_unreceipted`` later finds every receipt present and marks it without re-sending."""
     if not event_ids:
         return 0
     now = utcnow()
