@@ -1,7 +1,7 @@
 """Engine and session helpers common to the services (SQLAlchemy 2)."""
 from __future__ import annotations
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -59,3 +59,15 @@ def upsert_insert(conn_or_session):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert
+
+
+#: Constraint names every service uses, so Alembic can name (and later drop) them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"}
+
+
+def service_metadata() -> MetaData:
+    """A fresh MetaData for one service's own database."""
+    return MetaData(naming_convention=NAMING_CONVENTION)

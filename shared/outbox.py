@@ -82,18 +82,7 @@ def publish(celery_app, envelopes: Sequence[dict], retry: bool = True) -> int:
     for env in envelopes:
         for svc in subscribers_for(env["type"]):
             by_subscriber[svc].append(env)
-    # Fail fast when the broker is down: the rows stay in the outbox and the sweep sends them later.
-    policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-    sent = 0
-    with celery_app.producer_or_acquire() as producer:
-        for svc, items in by_subscriber.items():
-            for i in range(0, len(items), PUBLISH_BATCH):
-                batch = items[i:i + PUBLISH_BATCH]
-                celery_app.send_task(consumer_task_name(svc), args=[batch], queue=consumer_queue(svc),
-                                     producer=producer, retry=retry, retry_policy=policy,
-                                     headers={"correlation_id": batch[0].get("correlation_id")})
-                sent += 1
-    return sent
+    return sum(publish_to(celery_app, svc, items, retry=retry) for svc, items in by_subscriber.items())
 
 
 def replay_task_name(service: str) -> str:
@@ -113,6 +102,7 @@ def publish_to(celery_app, service: str, envelopes: Sequence[dict], *, task_name
     items = list(envelopes)
     size = batch_size or max(1, len(items))
     batches = [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+    # Fail fast when the broker is down: the rows stay in the outbox and the sweep sends them later.
     policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
     with celery_app.producer_or_acquire() as producer:
         for batch in batches:

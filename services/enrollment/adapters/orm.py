@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index,
-                        Integer, MetaData, String, Table, Text, UniqueConstraint, text)
+                        Integer, String, Table, Text, UniqueConstraint, text)
 
+from shared.db import service_metadata
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 from shared.receipts import receipts_table
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s"})
+metadata = service_metadata()
 
 OPEN_STATUSES = ("requested", "pending_prerequisite", "confirmed", "waitlisted")
 

@@ -8,15 +8,13 @@
   in its own committed claim *before* the channel is called, so nothing is sent twice.
 - ``preferences``: per trainee and channel opt-outs. ``messages``: the in-app inbox.
 """
-from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text,
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Index, Integer, String, Table, Text,
                         UniqueConstraint)
 
+from shared.db import service_metadata
 from shared.inbox import inbox_table
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s"})
+metadata = service_metadata()
 
 #: The in-app inbox: what a trainee sees at GET /api/v1/messages.
 messages = Table(

@@ -12,14 +12,12 @@
 * ``rm_rebuilds`` / ``rm_reconciliations`` (+ ``rm_reconciliation_rows``): rebuild progress and the
   results of comparing the read model with the enrollment service's own counts.
 """
-from sqlalchemy import (BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text)
+from sqlalchemy import (BigInteger, Column, Date, DateTime, Index, Integer, String, Table, Text)
 
+from shared.db import service_metadata
 from shared.inbox import inbox_table
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s"})
+metadata = service_metadata()
 
 rm_courses = Table(
     "rm_courses", metadata,
