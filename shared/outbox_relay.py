@@ -4,7 +4,10 @@
 subscriber and one more transaction (mark published) per request. Under load that is most of an
 enrollment's cost. A :class:`BackgroundRelay` takes the committed envelopes instead and returns at once;
 its thread drains whatever has accumulated (up to ``max_batch``), publishes it as one task per
-subscriber and marks it published in one UPDATE. Guarantees are unchanged: the rows were committed
+subscriber and marks it published in one UPDATE. It lingers a few milliseconds after the first envelope
+(``linger_seconds``, as a Kafka producer's ``linger.ms``) so that under load one publish carries the
+events of many requests: per batch the relay costs two broker sends and one UPDATE whatever its size,
+which made it ~40% of an enrollment's CPU when every request was relayed on its own. Guarantees are unchanged: the rows were committed
 before they reach the relay, so if the process dies first the periodic sweep publishes them
 (at-least-once; consumers de-duplicate). Order within a process is commit order.
 
@@ -30,7 +33,9 @@ log = logging.getLogger(__name__)
 
 
 class BackgroundRelay:
-    def __init__(self, engine: Engine, table: Table, celery_app, max_batch: int = outbox.PUBLISH_BATCH):
+    def __init__(self, engine: Engine, table: Table, celery_app, max_batch: int = outbox.PUBLISH_BATCH,
+                 linger_seconds: float = 0.01):
+        self._linger = linger_seconds
         self._engine = engine
         self._table = table
         self._celery = celery_app
@@ -74,9 +79,11 @@ class BackgroundRelay:
         q = self._queue
         while True:
             batch = list(q.get())
+            until = time.monotonic() + self._linger
             while len(batch) < self._max_batch:
+                left = until - time.monotonic()
                 try:
-                    batch.extend(q.get_nowait())
+                    batch.extend(q.get(timeout=left) if left > 0 else q.get_nowait())
                 except queue.Empty:
                     break
             try:

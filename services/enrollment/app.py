@@ -34,7 +34,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["OUTBOX_RELAY"] == "background":
         from services.enrollment.adapters import orm
         from shared.outbox_relay import BackgroundRelay
-        app.extensions["outbox_relay"] = BackgroundRelay(database.engine, orm.outbox, celery_app)
+        app.extensions["outbox_relay"] = BackgroundRelay(database.engine, orm.outbox, celery_app,
+                                                         linger_seconds=float(app.config["OUTBOX_RELAY_LINGER_SECONDS"]))
     with app.app_context():
         from services.enrollment.tasks import register_tasks
         register_tasks(celery_app)

@@ -80,3 +80,5 @@ def test_one_trainee_racing_for_overlapping_sessions_gets_exactly_one(clean, adm
     assert sorted(results, key=str)[0][0] == 201
     assert [code for code, _ in results].count(201) == 1
     assert {code for status, code in results if status != 201} == {"schedule_conflict"}
+    taken = [c.get(f"/api/v1/sessions/{s['id']}", headers=admin_headers).get_json()["seats_taken"] for s in sessions]
+    assert sorted(taken) == [0] * 19 + [1]  # the 19 refused requests gave their seats back

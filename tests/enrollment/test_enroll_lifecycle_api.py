@@ -51,6 +51,9 @@ def test_eligibility_conflict_and_window_refusals(clean, admin_headers):
                headers=admin_headers)
     assert r.status_code == 409 and r.get_json()["code"] == "schedule_conflict"
     assert "2019-03-11" in r.get_json()["message"] and "overlaps" in r.get_json()["message"]
+    after = c.get(f"/api/v1/sessions/{s2['id']}", headers=admin_headers).get_json()
+    # the refused request's seat (taken with the calendar read on PostgreSQL) was rolled back, dates untouched
+    assert (after["seats_taken"], after["starts_on"], after["ends_on"]) == (0, "2019-03-13", "2019-03-14")
 
     # the window of a past session is closed (the clock is 'now'); staff may override, a trainee may not
     r = _enroll(c, trainee_headers(seventh["id"]), seventh["id"], closed["id"])

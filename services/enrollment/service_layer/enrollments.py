@@ -17,16 +17,17 @@ import datetime as dt
 from collections import defaultdict
 from types import SimpleNamespace
 
-from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, and_, bindparam, func, or_, select, update
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.enrollment.adapters import orm
+from services.enrollment.adapters import enroll_statements, orm
 from services.enrollment.domain import lifecycle, rules
 from services.enrollment.domain.errors import IllegalTransition
 from services.enrollment.service_layer import payloads
 from services.enrollment.service_layer.errors import conflict, invalid, not_found
 from services.enrollment.service_layer.mappers import domain_course, domain_trainee, merged, slot
 from services.enrollment.service_layer.unit_of_work import UnitOfWork
+from shared import outbox
 from shared.db import dialect_name
 
 T = orm
@@ -36,30 +37,7 @@ CALENDAR_BLOCKING = ("requested", "pending_prerequisite", "confirmed", "attended
 CHECK_PREREQUISITES_TASK = "enrollment.check_prerequisites"
 
 
-# --- the hot path's statements, built once (building + cache-keying a statement costs ~0.3 ms each) -----
-
-def _build_enroll_statements() -> dict:
-    has_prereq = (select(func.count()).select_from(T.course_prerequisites)
-                  .where(T.course_prerequisites.c.course_id == T.courses.c.id).scalar_subquery())
-    load = (select(T.sessions, T.courses, T.trainees, has_prereq.label("n_prereq"))
-            .join(T.courses, T.courses.c.id == T.sessions.c.course_id)
-            .join(T.trainees, T.trainees.c.id == bindparam("trainee_id"))
-            .where(T.sessions.c.id == bindparam("session_id")).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL))
-    e, ss, c = T.enrollments, T.sessions, T.courses
-    calendar = (select(e.c.id, e.c.session_id, e.c.status, ss.c.starts_on, ss.c.ends_on, ss.c.seq_no, c.c.code,
-                       c.c.name_ko, c.c.delivery)
-                .join(ss, ss.c.id == e.c.session_id).join(c, c.c.id == e.c.course_id)
-                .where(e.c.trainee_id == bindparam("trainee_id"), e.c.status.in_(OPEN + ("attended",)),
-                       or_(e.c.session_id == bindparam("session_id"),
-                           and_(ss.c.starts_on <= bindparam("ends_on"), ss.c.ends_on >= bindparam("starts_on")))))
-    take = (update(T.sessions).where(T.sessions.c.id == bindparam("sid"),
-                                     T.sessions.c.seats_taken < T.sessions.c.capacity)
-            .values(seats_taken=T.sessions.c.seats_taken + 1))
-    return {"load": load, "load_locked": load.with_for_update(of=T.trainees), "calendar": calendar, "take": take,
-            "insert": T.enrollments.insert(), "history": T.enrollment_history.insert()}
-
-
-_STMTS = _build_enroll_statements()
+_STMTS = enroll_statements.STATEMENTS
 
 
 def _event_type(name: str) -> str:
@@ -161,11 +139,11 @@ def enroll(uow: UnitOfWork, trainee_id: int, session_id: int, actor: str, *, ove
            source: str = "api") -> dict:
     with uow:
         s = uow.session.connection()  # Core on the unit of work's connection: no ORM bookkeeping per statement
+        pg = dialect_name(s) == "postgresql"  # the five-round-trip path (adapters.enroll_statements)
         # One round trip for the session, its course and the trainee (the hot path of the service). On
         # PostgreSQL the trainee row is locked: two concurrent requests of one trainee for overlapping
         # sessions serialise, so the second sees the first and the calendar check cannot be raced.
-        stmt = _STMTS["load_locked"] if dialect_name(s) == "postgresql" else _STMTS["load"]
-        row = s.execute(stmt, {"session_id": session_id, "trainee_id": trainee_id}).first()
+        row = s.execute(_STMTS["load_pg" if pg else "load"], {"session_id": session_id, "trainee_id": trainee_id}).first()
         if row is None:
             if s.execute(select(T.sessions.c.id).where(T.sessions.c.id == session_id)).first() is None:
                 raise not_found("회차", "Session", session_id)
@@ -183,10 +161,17 @@ def enroll(uow: UnitOfWork, trainee_id: int, session_id: int, actor: str, *, ove
         if refusal is not None:
             raise invalid(refusal.code.lower(), refusal.reason_ko, refusal.reason_en,
                           {"trainee_id": [refusal.reason_en], "session_id": [session_id]})
-        check_calendar(s, trainee_id, session, course)
+        calendar_params = {"trainee_id": trainee_id, "session_id": session.id, "from_day": session.starts_on,
+                           "to_day": session.ends_on}
+        if pg:  # the seat is taken in the same statement; a refusal below rolls it back
+            rows = s.execute(_STMTS["seat_and_calendar_pg"], {**calendar_params, "sid": session_id}).all()
+            seated = rows[0].seated == 1
+            refuse_calendar_conflicts([r for r in rows if r.id is not None], session, course)
+        else:
+            refuse_calendar_conflicts(s.execute(_STMTS["calendar"], calendar_params).all(), session, course)
+            seated = take_seat(s, session_id)
 
         now = uow.now()
-        seated = take_seat(s, session_id)
         status = "waitlisted"
         missing: list = []
         if seated:
@@ -197,33 +182,40 @@ def enroll(uow: UnitOfWork, trainee_id: int, session_id: int, actor: str, *, ove
                 missing = [r for r in required if r.id not in done]
                 if missing:
                     status = "requested"  # the prerequisite task decides, asynchronously
+        values = {"trainee_id": trainee_id, "session_id": session_id, "course_id": course.id, "status": status,
+                  "holds_seat": seated, "version": 1, "waitlisted_at": None if seated else now, "source": source,
+                  "requested_at": now, "updated_at": now}
+        history = [{"from_status": None, "to_status": "requested", "actor": actor,
+                    "reason": "정원 외 신청(기간 예외) / window overridden" if override_window else None, "at": now}]
+        if status != "requested":
+            history.append({"from_status": "requested", "to_status": status, "actor": actor, "at": now,
+                            "reason": None if seated else "정원 초과로 대기 / waitlisted: session full"})
         try:
-            enrollment_id = s.execute(_STMTS["insert"], {
-                "trainee_id": trainee_id, "session_id": session_id, "course_id": course.id, "status": status,
-                "holds_seat": seated, "version": 1, "waitlisted_at": None if seated else now, "source": source,
-                "requested_at": now, "updated_at": now}).inserted_primary_key[0]
+            if pg:
+                enrollment_id = m["next_id"]
+                event = uow.emit(_event_type("created"), payloads.enrollment_event(
+                    _new_enrollment(enrollment_id, values), trainee, course, session, None, actor, None, missing))
+                s.execute(_STMTS[f"write_pg_{len(history)}"], enroll_statements.write_pg_params(
+                    enrollment_id, values, history, outbox.outbox_rows([event])[0]))
+                uow.written_to_outbox(event)
+            else:
+                enrollment_id = s.execute(_STMTS["insert"], values).inserted_primary_key[0]
+                s.execute(_STMTS["history"], [{"enrollment_id": enrollment_id, **h} for h in history])
+                uow.emit(_event_type("created"), payloads.enrollment_event(
+                    _new_enrollment(enrollment_id, values), trainee, course, session, None, actor, None, missing))
         except IntegrityError:  # a concurrent request for the same trainee and session won the race
             raise conflict("already_enrolled", "이미 이 회차에 신청되어 있습니다.",
                            "The trainee is already enrolled in this session.", {"session_id": [session_id]})
-        history = [{"enrollment_id": enrollment_id, "from_status": None, "to_status": "requested", "actor": actor,
-                    "reason": "정원 외 신청(기간 예외) / window overridden" if override_window else None, "at": now}]
-        if status != "requested":
-            history.append({"enrollment_id": enrollment_id, "from_status": "requested", "to_status": status,
-                            "actor": actor, "at": now,
-                            "reason": None if seated else "정원 초과로 대기 / waitlisted: session full"})
-        s.execute(_STMTS["history"], history)
-        e = SimpleNamespace(id=enrollment_id, trainee_id=trainee_id, session_id=session_id, course_id=course.id,
-                            status=status, holds_seat=seated, version=1, waitlisted_at=None if seated else now,
-                            prerequisite_deadline=None, source=source, requested_at=now, updated_at=now,
-                            for_enrollment_id=None)
-        uow.emit(_event_type("created"), payloads.enrollment_event(e, trainee, course, session, None, actor, None,
-                                                                   missing))
         if status == "requested":
             celery = uow.celery
             if celery is not None:
                 uow.after_commit(lambda: celery.send_task(CHECK_PREREQUISITES_TASK, args=[enrollment_id]))
         uow.commit()
-        return vars(e)
+        return vars(_new_enrollment(enrollment_id, values))
+
+
+def _new_enrollment(enrollment_id: int, values: dict) -> SimpleNamespace:
+    return SimpleNamespace(id=enrollment_id, **values, prerequisite_deadline=None, for_enrollment_id=None)
 
 
 def check_window(session, today: dt.date) -> None:
@@ -236,10 +228,10 @@ def check_window(session, today: dt.date) -> None:
                        f"Enrollment closed on {closes:%Y-%m-%d}.", {"session_id": [f"closed {closes}"]})
 
 
-def check_calendar(s, trainee_id: int, session, course) -> None:
-    """Refuse a second open enrollment in the same session and overlapping classroom sessions."""
-    rows = s.execute(_STMTS["calendar"], {"trainee_id": trainee_id, "session_id": session.id,
-                                         "starts_on": session.starts_on, "ends_on": session.ends_on}).all()
+def refuse_calendar_conflicts(rows, session, course) -> None:
+    """Refuse a second open enrollment in the same session and overlapping classroom sessions.
+
+    ``rows`` are the trainee's open enrollments the calendar query found (same session or overlapping dates)."""
     for r in rows:
         if r.session_id == session.id and r.status in OPEN:
             raise conflict("already_enrolled", "이미 이 회차에 신청되어 있습니다.",

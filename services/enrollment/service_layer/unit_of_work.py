@@ -32,6 +32,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # "background": committed events are published by a per-process thread in batches (fast requests);
     # "inline": published in the request right after commit.
     "OUTBOX_RELAY": "background",
+    # How long the background relay waits after the first event for more to publish in the same batch.
+    "OUTBOX_RELAY_LINGER_SECONDS": 0.01,
     # How often the beat task looks for missed prerequisite deadlines and stuck requests (seconds).
     "DEADLINE_SWEEP_SECONDS": 30.0,
     # A 'requested' enrollment older than this is re-checked by the sweep (its task message was lost).
@@ -50,6 +52,7 @@ class UnitOfWork:
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.session: Session | None = None
         self.events: list[Envelope] = []
+        self._prewritten: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -76,6 +79,7 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
         self.events = []
+        self._prewritten = set()
         self._after_commit = []
         return self
 
@@ -91,10 +95,15 @@ class UnitOfWork:
         self.events.append(env)
         return env
 
+    def written_to_outbox(self, envelope: Envelope) -> None:
+        """The caller wrote this emitted event's outbox row itself (in a combined statement): commit
+        relays it but does not insert it again."""
+        self._prewritten.add(envelope.id)
+
     def commit(self, relay: bool = True) -> None:
-        outbox.write(self.session, orm.outbox, self.events)
+        outbox.write(self.session, orm.outbox, [e for e in self.events if e.id not in self._prewritten])
         self.session.commit()
-        published, self.events = self.events, []
+        published, self.events, self._prewritten = self.events, [], set()
         if relay and published and self._celery is not None:
             if self._relay is not None:
                 self._relay.submit(published)
@@ -110,6 +119,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self.events = []
+        self._prewritten = set()
         self._after_commit = []
 
 
