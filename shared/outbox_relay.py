@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 class BackgroundRelay:
     def __init__(self, engine: Engine, table: Table, celery_app, max_batch: int = outbox.PUBLISH_BATCH,
-                 linger_seconds: float = 0.01):
+                 linger_seconds: float = 0.05):
         self._linger = linger_seconds
         self._engine = engine
         self._table = table

@@ -33,7 +33,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # "inline": published in the request right after commit.
     "OUTBOX_RELAY": "background",
     # How long the background relay waits after the first event for more to publish in the same batch.
-    "OUTBOX_RELAY_LINGER_SECONDS": 0.01,
+    "OUTBOX_RELAY_LINGER_SECONDS": 0.05,
     # How often the beat task looks for missed prerequisite deadlines and stuck requests (seconds).
     "DEADLINE_SWEEP_SECONDS": 30.0,
     # A 'requested' enrollment older than this is re-checked by the sweep (its task message was lost).
