@@ -30,13 +30,13 @@ import bisect
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from services.notification.adapters import orm
+from services.notification.adapters import orm, pg_bulk
 from services.notification.domain import occurrence as occ
 from services.notification.domain.kinds import MessageKind as K
 from services.notification.service_layer import handlers as h
 from services.notification.service_layer import planner
 from services.notification.service_layer.settings import NotificationSettings
-from shared.db import upsert_insert
+from shared.db import dialect_name, upsert_insert
 
 S = orm.enrollment_state
 SS = orm.session_state
@@ -124,7 +124,7 @@ class EnrollmentRun:
         now = st.now()
         waiting = self._waitlists(events)
         states = [h.state_values(p, now) for p in events]
-        applied = _upsert_states(s, states)
+        applied = _upsert_states(s, states, now)
         done = [(p, v) for p, v in zip(events, states) if v["enrollment_id"] in applied]
         if not done:
             return  # every event older than what is stored
@@ -207,16 +207,18 @@ def _position(waiting: dict, v: dict) -> int:
     return bisect.bisect_left(waiting["ids"][v["session_id"]], v["enrollment_id"]) + 1
 
 
-def _upsert_states(s: Session, states: list[dict]) -> set[int]:
+def _upsert_states(s: Session, states: list[dict], now) -> set[int]:
     """Insert each state, or overwrite a stored older version; the ids applied (the others are stale).
 
     ``ON CONFLICT DO UPDATE … WHERE version < excluded.version``: the row is locked and the version
     compared at write time, so two workers applying v2 and v3 at once still cannot go backwards."""
+    ordered = sorted(states, key=lambda v: v["enrollment_id"])  # one lock order for concurrent batches
+    if dialect_name(s) == "postgresql":
+        return pg_bulk.upsert_states(s, ordered, now)
     base = upsert_insert(s)(S)
     stmt = base.on_conflict_do_update(
         index_elements=["enrollment_id"], set_={k: base.excluded[k] for k in states[0] if k != "enrollment_id"},
         where=S.c.version < base.excluded.version).returning(S.c.enrollment_id)
-    ordered = sorted(states, key=lambda v: v["enrollment_id"])  # one lock order for concurrent batches
     return set(s.execute(stmt, ordered).scalars())
 
 

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.notification.adapters import orm
+from services.notification.adapters import orm, pg_bulk
 from services.notification.domain import occurrence as occ
 from services.notification.domain.idempotency import delivery_key
 from services.notification.domain.kinds import ChannelType, MessageKind, spec_for
@@ -52,7 +52,10 @@ def add(s: Session, st: NotificationSettings, *, enrollment_id: int, trainee_id:
     back to its old date); a row already sent or in flight is left alone (never sent twice)."""
     rows = planned_rows(st, enrollment_id=enrollment_id, trainee_id=trainee_id, kind=kind, occurrence=occurrence,
                         due_at=due_at, context=context, now=st.now())
-    return add_rows(s, rows)
+    if not rows:
+        return 0
+    s.execute(_revive_or_insert(s), rows)
+    return len(rows)
 
 
 def planned_rows(st: NotificationSettings, *, enrollment_id: int, trainee_id: int, kind: MessageKind | str,
@@ -69,9 +72,12 @@ def planned_rows(st: NotificationSettings, *, enrollment_id: int, trainee_id: in
 
 
 def add_rows(s: Session, rows: list[dict]) -> int:
-    """Insert (or revive) planned rows, as ``add`` does, in one executemany: each row is its own upsert,
-    in order, so a key given twice behaves as two ``add`` calls would."""
-    if rows:
+    """Insert (or revive) many planned rows with the effect of ``add`` on each, in order: on PostgreSQL
+    one statement (``adapters.pg_bulk``), elsewhere one executemany."""
+    now = pg_bulk.fresh_plans(rows) if dialect_name(s) == "postgresql" else None
+    if now is not None:
+        pg_bulk.revive_or_insert(s, rows, now)
+    elif rows:
         s.execute(_revive_or_insert(s), rows)
     return len(rows)
 
