@@ -1,6 +1,7 @@
 """Celery entrypoints of the notification service (thin: each calls the service layer).
 
-- ``notification.consume_events`` (queue ``notification.events``): enrollment events, batched, idempotent.
+- ``notification.consume_events`` (queue ``notification.events``): enrollment events, batched, idempotent
+  (``service_layer.batch.apply``: the common events set-based, the rest through ``handlers``).
 - ``notification.dispatch_tick`` (beat, every DISPATCH_INTERVAL_SECONDS): counts due rows and fans out
   up to DISPATCH_FANOUT ``dispatch_batch`` tasks, minus those already waiting in the queue.
 - ``notification.dispatch_batch`` (queue ``notification``): claims due rows in batches of
@@ -17,8 +18,7 @@ from flask import current_app
 from sqlalchemy import event
 
 from services.notification.adapters import orm
-from services.notification.service_layer import dispatch, planner
-from services.notification.service_layer.handlers import handlers
+from services.notification.service_layer import batch, dispatch, planner
 from shared.consumer import register_consumer
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def _queue_length(celery_app) -> int:
 
 
 def register_tasks(celery_app) -> None:
-    register_consumer(celery_app, "notification", orm.inbox, handlers.apply)
+    register_consumer(celery_app, "notification", orm.inbox, batch.apply)
     flask_app = current_app._get_current_object()
 
     @celery_app.task(name=DISPATCH_BATCH, ignore_result=True)

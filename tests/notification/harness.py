@@ -12,6 +12,7 @@ from services.notification.adapters.channel_pool import ChannelPool
 from services.notification.adapters.sent_markers import RedisSentMarkers
 from services.notification.adapters.sms import SmsConfig
 from services.notification.adapters.smtp import SmtpConfig
+from services.notification.service_layer import batch
 from services.notification.service_layer.dispatch import Dispatcher
 from services.notification.service_layer.handlers import handlers
 from shared import inbox
@@ -51,9 +52,12 @@ class Harness:
         offset = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
         self.configure(clock_offset=offset)
 
-    def deliver(self, *envelopes) -> int:
+    def deliver(self, *envelopes, per_event: bool = False) -> int:
+        """Apply envelopes as one consumer batch: with the worker's apply function (``batch.apply``), or
+        with ``per_event`` through the one-event-at-a-time handlers it must agree with."""
+        apply = handlers.apply if per_event else batch.apply
         with self.app.app_context():
-            return inbox.process_batch(self.db.session_factory, orm.inbox, list(envelopes), handlers.apply)
+            return inbox.process_batch(self.db.session_factory, orm.inbox, list(envelopes), apply)
 
     def dispatch(self):
         with self.app.app_context():

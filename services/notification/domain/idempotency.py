@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from urllib.parse import quote
 
 from .kinds import ChannelType, MessageKind
@@ -22,7 +23,20 @@ def delivery_key(
     parts = (str(enrollment_id), str(MessageKind(kind)), str(ChannelType(channel)), occurrence)
     if not parts[0] or not occurrence:
         raise ValueError("enrollment_id and occurrence must be non-empty")
-    key = "|".join([KEY_VERSION, *(quote(p, safe="-_.:") for p in parts)])
+    key = "|".join([KEY_VERSION, *(_quote(p) for p in parts)])
     if len(key) > MAX_KEY_LENGTH:
         key = f"{KEY_VERSION}|sha256|{hashlib.sha256(key.encode()).hexdigest()}"
     return key
+
+
+def _quote(part: str) -> str:
+    """``quote(part, safe="-_.:")``; plain ASCII digits (enrollment ids) are left as they are, other
+    parts (kinds, channels, occurrences: few distinct values) are quoted once and remembered."""
+    if part.isascii() and part.isdigit():
+        return part
+    return _quote_cached(part)
+
+
+@lru_cache(maxsize=4096)
+def _quote_cached(part: str) -> str:
+    return quote(part, safe="-_.:")

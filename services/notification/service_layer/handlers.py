@@ -75,11 +75,23 @@ ENROLLMENT_EVENTS = ("hrd.enrollment.enrollment.created.v1", "hrd.enrollment.enr
                      *(f"hrd.enrollment.enrollment.{s}.v1" for s in ev.ENROLLMENT_STATUSES if s != "requested"))
 
 
+def load_enrollment(env: dict) -> dict:
+    """The validated payload of an enrollment event (raises on a payload the catalogue does not allow)."""
+    return _SCHEMAS['EnrollmentEventV1'].load(env["payload"])
+
+
+def enrollment_action(env: dict) -> str:
+    """``created``, ``promoted`` or the target status, from the event type."""
+    return env["type"].split(".")[3]
+
+
 @handlers.on(*ENROLLMENT_EVENTS)
 def on_enrollment(s: Session, env: dict) -> None:
-    st = settings()
-    p = _SCHEMAS['EnrollmentEventV1'].load(env["payload"])
-    action = env["type"].split(".")[3]
+    apply_enrollment(s, settings(), load_enrollment(env), enrollment_action(env))
+
+
+def apply_enrollment(s: Session, st: NotificationSettings, p: dict, action: str) -> None:
+    """One enrollment event, on its own (``service_layer.batch`` applies the common ones set-based)."""
     state = _apply_state(s, st, p)
     if state is None:  # an older (or the same) version: already superseded, nothing to do
         return
@@ -117,10 +129,10 @@ def on_enrollment(s: Session, env: dict) -> None:
         planner.withdraw(s, st, [eid], SCHEDULED, "no_show")
 
 
-def _apply_state(s: Session, st: NotificationSettings, p: dict) -> dict | None:
-    """Store the enrollment at ``p['version']`` unless a newer version is there; None if stale."""
+def state_values(p: dict, now: dt.datetime) -> dict:
+    """The ``enrollment_state`` row an enrollment event carries."""
     t, c = p["trainee"], p["course"]
-    values = {
+    return {
         "enrollment_id": p["enrollment_id"], "version": p["version"], "status": p["status"],
         "trainee_id": t["id"], "trainee_name": t["name"], "email": t.get("email"), "mobile": t.get("mobile"),
         "language": t.get("preferred_language") or "ko", "course_id": c["id"], "course_name_ko": c["name_ko"],
@@ -128,8 +140,13 @@ def _apply_state(s: Session, st: NotificationSettings, p: dict) -> dict | None:
         "prerequisite_deadline": _utc(p.get("prerequisite_deadline")),
         "missing_prerequisites": [{"id": m["id"], "name_ko": m["name_ko"], "name_en": m.get("name_en")}
                                   for m in p.get("missing_prerequisites") or []],
-        "updated_at": st.now(),
+        "updated_at": now,
     }
+
+
+def _apply_state(s: Session, st: NotificationSettings, p: dict) -> dict | None:
+    """Store the enrollment at ``p['version']`` unless a newer version is there; None if stale."""
+    values = state_values(p, st.now())
     inserted = s.execute(upsert_insert(s)(S).values(**values)
                          .on_conflict_do_nothing(index_elements=["enrollment_id"])
                          .returning(S.c.enrollment_id)).first()
@@ -142,12 +159,16 @@ def _apply_state(s: Session, st: NotificationSettings, p: dict) -> dict | None:
     return values
 
 
+def session_values(ref: dict, course_id: int) -> dict:
+    """The ``session_state`` row an enrollment event's session reference gives (no session event seen)."""
+    return {"session_id": ref["id"], "course_id": course_id, "seq_no": ref.get("seq_no"), "starts_on": ref["starts_on"],
+            "ends_on": ref["ends_on"], "venue": ref.get("venue"), "status": "scheduled", "event_at": None}
+
+
 def _ensure_session(s: Session, ref: dict, course_id: int) -> None:
     """Know the session's dates: the first enrollment event tells them if no session event did."""
-    s.execute(upsert_insert(s)(SS).values(
-        session_id=ref["id"], course_id=course_id, seq_no=ref.get("seq_no"), starts_on=ref["starts_on"],
-        ends_on=ref["ends_on"], venue=ref.get("venue"), status="scheduled", event_at=None,
-    ).on_conflict_do_nothing(index_elements=["session_id"]))
+    s.execute(upsert_insert(s)(SS).values(**session_values(ref, course_id))
+              .on_conflict_do_nothing(index_elements=["session_id"]))
 
 
 def _waitlist_position(s: Session, state: dict) -> int:
@@ -160,16 +181,25 @@ def _waitlist_position(s: Session, state: dict) -> int:
 def _course_offsets(s: Session, st: NotificationSettings, course_id: int) -> tuple[int, ...]:
     row = s.execute(select(orm.course_settings.c.reminder_offsets_days)
                     .where(orm.course_settings.c.course_id == course_id)).first()
-    if row is not None and row[0]:
-        return tuple(int(x) for x in row[0])
+    return offsets_or_default(st, None if row is None else row[0])
+
+
+def offsets_or_default(st: NotificationSettings, stored: list | None) -> tuple[int, ...]:
+    """A course's ``reminder_offsets_days`` (NULL or empty = the service default)."""
+    if stored:
+        return tuple(int(x) for x in stored)
     return st.reminder_offsets
+
+
+def reminders_for(st: NotificationSettings, session, offsets: tuple[int, ...]) -> list:
+    """The reminders a confirmed enrollment in ``session`` (a ``session_state`` row) should have."""
+    return [] if session.status == "cancelled" else plan_reminders(
+        planner.session_start(session.starts_on, st), now=st.now(), offsets=offsets, send_time=st.reminder_time)
 
 
 def plan_enrollment_reminders(s: Session, st: NotificationSettings, state) -> None:
     session = s.execute(select(SS).where(SS.c.session_id == state["session_id"])).one()
-    desired = [] if session.status == "cancelled" else plan_reminders(
-        planner.session_start(session.starts_on, st), now=st.now(),
-        offsets=_course_offsets(s, st, state["course_id"]), send_time=st.reminder_time)
+    desired = reminders_for(st, session, _course_offsets(s, st, state["course_id"]))
     planner.replan(s, st, enrollment_id=state["enrollment_id"], trainee_id=state["trainee_id"],
                    kinds=[K.REMINDER], desired=desired)
 
@@ -262,12 +292,20 @@ def on_course(s: Session, env: dict) -> None:
             plan_enrollment_reminders(s, st, dict(e._mapping))
 
 
+def load_trainee(env: dict) -> dict:
+    return _SCHEMAS['TraineeSnapshotV1'].load(env["payload"])
+
+
+def trainee_values(p: dict) -> dict:
+    """What a trainee snapshot overwrites on every enrollment of the trainee (by ``trainee_id``)."""
+    return {"trainee_id": p["id"], "trainee_name": p["name"], "email": p.get("email"), "mobile": p.get("mobile"),
+            "language": p.get("preferred_language") or "ko"}
+
+
 @handlers.on("hrd.enrollment.trainee.registered.v1", "hrd.enrollment.trainee.updated.v1")
 def on_trainee(s: Session, env: dict) -> None:
-    p = _SCHEMAS['TraineeSnapshotV1'].load(env["payload"])
-    s.execute(update(S).where(S.c.trainee_id == p["id"]).values(
-        trainee_name=p["name"], email=p.get("email"), mobile=p.get("mobile"),
-        language=p.get("preferred_language") or "ko"))
+    values = trainee_values(load_trainee(env))
+    s.execute(update(S).where(S.c.trainee_id == values.pop("trainee_id")).values(**values))
 
 
 @handlers.on("hrd.enrollment.completion.recorded.v1")

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.notification.adapters import orm
+from services.notification.adapters import orm, pg_bulk
 from services.notification.domain import occurrence as occ
 from services.notification.domain.idempotency import delivery_key
 from services.notification.domain.kinds import ChannelType, MessageKind, spec_for
@@ -29,6 +29,8 @@ LIVE = ("pending", "deferred")  # not yet handed to a channel: may still be with
 #: Session.info flag: this transaction planned something due now (the worker then starts a dispatch
 #: right after commit instead of waiting for the next beat tick).
 DUE_NOW = "notification_due_now"
+#: Ids per IN list (SQLite allows 999 bound parameters per statement in old builds).
+CHUNK = 900
 
 
 def planned_channels(kind: MessageKind | str, st: NotificationSettings) -> list[ChannelType]:
@@ -48,17 +50,35 @@ def add(s: Session, st: NotificationSettings, *, enrollment_id: int, trainee_id:
         occurrence: str, due_at: dt.datetime, context: dict[str, Any] | None = None) -> int:
     """Plan ``kind`` on each channel. A withdrawn row with the same key is revived (a session moved
     back to its old date); a row already sent or in flight is left alone (never sent twice)."""
-    now = st.now()
+    rows = planned_rows(st, enrollment_id=enrollment_id, trainee_id=trainee_id, kind=kind, occurrence=occurrence,
+                        due_at=due_at, context=context, now=st.now())
+    if not rows:
+        return 0
+    s.execute(_revive_or_insert(s), rows)
+    return len(rows)
+
+
+def planned_rows(st: NotificationSettings, *, enrollment_id: int, trainee_id: int, kind: MessageKind | str,
+                 occurrence: str, due_at: dt.datetime, context: dict[str, Any] | None = None,
+                 now: dt.datetime) -> list[dict]:
+    """The ``planned_messages`` rows of one plan: one per planned channel of ``kind``."""
     kind = MessageKind(kind)
     due_at = due_at.astimezone(dt.timezone.utc)  # stored as UTC (SQLite keeps no offset)
-    rows = [{"delivery_key": delivery_key(enrollment_id, kind, ch, occurrence), "enrollment_id": enrollment_id,
+    return [{"delivery_key": delivery_key(enrollment_id, kind, ch, occurrence), "enrollment_id": enrollment_id,
              "trainee_id": trainee_id, "kind": str(kind), "occurrence": occurrence, "channel": str(ch),
              "due_at": due_at, "status": "pending", "attempts": 0, "next_attempt_at": due_at,
              "context": _json_ready(context), "created_at": now, "updated_at": now}
             for ch in planned_channels(kind, st)]
-    if not rows:
-        return 0
-    s.execute(_revive_or_insert(s), rows)
+
+
+def add_rows(s: Session, rows: list[dict]) -> int:
+    """Insert (or revive) many planned rows with the effect of ``add`` on each, in order: on PostgreSQL
+    one statement (``adapters.pg_bulk``), elsewhere one executemany."""
+    now = pg_bulk.fresh_plans(rows) if dialect_name(s) == "postgresql" else None
+    if now is not None:
+        pg_bulk.revive_or_insert(s, rows, now)
+    elif rows:
+        s.execute(_revive_or_insert(s), rows)
     return len(rows)
 
 
@@ -89,12 +109,15 @@ def add_immediate(s: Session, st: NotificationSettings, state, kind: MessageKind
 
 def withdraw(s: Session, st: NotificationSettings, enrollment_ids: Sequence[int],
              kinds: Iterable[MessageKind | str] | None = None, detail: str = "withdrawn") -> int:
-    if not enrollment_ids:
-        return 0
-    q = update(T).where(T.c.enrollment_id.in_(list(enrollment_ids)), T.c.status.in_(LIVE))
-    if kinds is not None:
-        q = q.where(T.c.kind.in_([str(MessageKind(k)) for k in kinds]))
-    return s.execute(q.values(status="withdrawn", detail=detail, updated_at=st.now())).rowcount
+    ids = list(enrollment_ids)
+    kinds = None if kinds is None else [str(MessageKind(k)) for k in kinds]
+    done = 0
+    for i in range(0, len(ids), CHUNK):  # one statement unless a batch withdraws for very many enrollments
+        q = update(T).where(T.c.enrollment_id.in_(ids[i:i + CHUNK]), T.c.status.in_(LIVE))
+        if kinds is not None:
+            q = q.where(T.c.kind.in_(kinds))
+        done += s.execute(q.values(status="withdrawn", detail=detail, updated_at=st.now())).rowcount
+    return done
 
 
 @dataclass
@@ -116,20 +139,55 @@ def replan(s: Session, st: NotificationSettings, *, enrollment_id: int, trainee_
     """
     rows = s.execute(select(T.c.id, T.c.kind, T.c.occurrence, T.c.due_at, T.c.status).where(
         T.c.enrollment_id == enrollment_id, T.c.kind.in_([str(k) for k in kinds]),
-        T.c.status.notin_(("withdrawn", "skipped")))).all()
-    groups: dict[tuple[str, str], _Group] = {}
-    for r in rows:
-        g = groups.setdefault((r.kind, r.occurrence), _Group(r.kind, r.occurrence, _aware(r.due_at)))
-        g.ids.append(r.id)
-    diff = diff_plans(groups.values(), desired, kinds=kinds)
-    ids = [i for g in diff.withdraw for i in g.ids]
-    if ids:
-        s.execute(update(T).where(T.c.id.in_(ids), T.c.status.in_(LIVE))
-                  .values(status="withdrawn", detail="re-planned", updated_at=st.now()))
+        T.c.status.notin_(REPLANNED_OUT))).all()
+    diff = diff_plans(_groups(rows).values(), desired, kinds=kinds)
+    _withdraw_replanned(s, st, [i for g in diff.withdraw for i in g.ids])
     for p in diff.add:
         add(s, st, enrollment_id=enrollment_id, trainee_id=trainee_id, kind=p.kind, occurrence=p.occurrence,
             due_at=p.due_at, context=context)
     return len(diff.withdraw), len(diff.add)
+
+
+#: Rows ``replan`` does not look at: what was withdrawn or skipped can be planned again.
+REPLANNED_OUT = ("withdrawn", "skipped")
+
+
+def _groups(rows) -> dict[tuple[str, str], _Group]:
+    groups: dict[tuple[str, str], _Group] = {}
+    for r in rows:
+        g = groups.setdefault((r.kind, r.occurrence), _Group(r.kind, r.occurrence, _aware(r.due_at)))
+        g.ids.append(r.id)
+    return groups
+
+
+def _withdraw_replanned(s: Session, st: NotificationSettings, ids: list[int]) -> None:
+    for i in range(0, len(ids), CHUNK):
+        s.execute(update(T).where(T.c.id.in_(ids[i:i + CHUNK]), T.c.status.in_(LIVE))
+                  .values(status="withdrawn", detail="re-planned", updated_at=st.now()))
+
+
+def replan_many(s: Session, st: NotificationSettings, *, kinds: Sequence[MessageKind],
+                desired: dict[int, Sequence[PlannedMessage]]) -> dict[int, list[PlannedMessage]]:
+    """``replan`` for many enrollments (enrollment id -> its desired plans) with one read and one write.
+
+    Withdraws what is no longer wanted and returns, per enrollment, the plans to add: the caller
+    inserts them (``planned_rows`` + ``add_rows``), in the order it wants the rows created.
+    """
+    ids = sorted(desired)
+    by_enrollment: dict[int, list] = {}
+    for i in range(0, len(ids), CHUNK):
+        for r in s.execute(select(T.c.id, T.c.enrollment_id, T.c.kind, T.c.occurrence, T.c.due_at, T.c.status)
+                           .where(T.c.enrollment_id.in_(ids[i:i + CHUNK]), T.c.kind.in_([str(k) for k in kinds]),
+                                  T.c.status.notin_(REPLANNED_OUT)).order_by(T.c.id)):
+            by_enrollment.setdefault(r.enrollment_id, []).append(r)
+    stale: list[int] = []
+    adds: dict[int, list[PlannedMessage]] = {}
+    for eid, plans in desired.items():
+        diff = diff_plans(_groups(by_enrollment.get(eid, ())).values(), plans, kinds=kinds)
+        stale += [i for g in diff.withdraw for i in g.ids]
+        adds[eid] = diff.add
+    _withdraw_replanned(s, st, sorted(stale))
+    return adds
 
 
 def session_start(starts_on: dt.date, st: NotificationSettings) -> dt.datetime:
