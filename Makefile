@@ -14,7 +14,7 @@ $(STAMP): requirements.lock
 venv: $(STAMP)
 
 ## Start everything: embedded Redis (unless REDIS_URL), SQLite under var/ (unless *_DATABASE_URL),
-## migrations, the 2019 demo plan, 3 web services, 3 workers, 3 beats, mail/SMS sinks. Ctrl-C stops.
+## migrations, the 2019 demo plan, 3 web services, 4 workers (notification's events have their own), 3 beats, mail/SMS sinks. Ctrl-C stops.
 run: venv
 	$(BIN)/python -m tools.devrun
 

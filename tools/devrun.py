@@ -39,6 +39,15 @@ def has_cli(service: str, command: str, env) -> bool:
     return f" {command} " in out.stdout or f" {command}\n" in out.stdout
 
 
+#: Services whose event queue has a worker of its own (as in docker-compose.yml): notification's dispatch
+#: rounds run for seconds and would otherwise keep event batches waiting behind them.
+SEPARATE_EVENT_CONSUMER = ("notification",)
+
+
+def worker_queues(svc: str) -> str:
+    return svc if svc in SEPARATE_EVENT_CONSUMER else f"{svc},{svc}.events"
+
+
 def processes(env) -> dict[str, str]:
     workers = int(os.environ.get("HRD_WEB_WORKERS", "2"))
     procs = {}
@@ -46,8 +55,11 @@ def processes(env) -> dict[str, str]:
         port = SERVICE_PORTS[svc]
         procs[f"{svc}-web"] = (f"{BIN}/gunicorn -w {workers} -k gthread --threads 4 -b 127.0.0.1:{port} "
                                f"--access-logfile - --graceful-timeout 10 'services.{svc}.app:create_app()'")
-        procs[f"{svc}-worker"] = (f"{PY} -m celery -A services.{svc}.worker worker -Q {svc},{svc}.events "
+        procs[f"{svc}-worker"] = (f"{PY} -m celery -A services.{svc}.worker worker -Q {worker_queues(svc)} "
                                   f"-n {svc}@%h -c 2 --loglevel INFO")
+        if svc in SEPARATE_EVENT_CONSUMER:
+            procs[f"{svc}-consumer"] = (f"{PY} -m celery -A services.{svc}.worker worker -Q {svc}.events "
+                                        f"-n {svc}-events@%h -c 1 --loglevel INFO")
         procs[f"{svc}-beat"] = (f"{PY} -m celery -A services.{svc}.worker beat --loglevel WARNING "
                                 f"-s {VAR_DIR}/beat-{svc}")
     if (ROOT / "services/notification/adapters/smtp_sink.py").exists():

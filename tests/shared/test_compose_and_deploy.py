@@ -17,8 +17,10 @@ def test_compose_names_every_process_of_every_service():
         for role in ("migrate", "web", "worker", "beat"):
             assert f"{svc}-{role}" in svcs, f"{svc}-{role} missing"
         assert svcs[f"{svc}-web"]["build"]["dockerfile"] == f"deploy/{svc}/Dockerfile"
-        worker_cmd = " ".join(svcs[f"{svc}-worker"]["command"])
-        assert f"services.{svc}.worker" in worker_cmd and f"-Q {svc},{svc}.events" in worker_cmd
+        worker_cmds = [" ".join(svcs[name]["command"]) for name in (f"{svc}-worker", f"{svc}-consumer") if name in svcs]
+        assert all(f"services.{svc}.worker worker" in cmd for cmd in worker_cmds)
+        consumed = {q for cmd in worker_cmds for q in cmd.split("-Q ", 1)[1].split()[0].split(",")}
+        assert consumed == {svc, f"{svc}.events"}, f"{svc}: every queue has a worker ({consumed})"
         assert f"services.{svc}.worker beat" in " ".join(svcs[f"{svc}-beat"]["command"])
         env = svcs[f"{svc}-web"]["environment"]
         assert env[f"{svc.upper()}_DATABASE_URL"].endswith(f"/{svc}"), "each service has its own database"
