@@ -4,6 +4,9 @@ PostgreSQL: ``COPY ... FROM STDIN`` (ids, when the caller needs them, are drawn 
 first: one ``nextval`` round trip for the whole batch). Multi-row ``INSERT``s of thousands of rows spend
 most of their time building and parsing huge statements on the client; ``COPY`` streams rows instead.
 SQLite: an ``executemany`` (with ``RETURNING`` for ids), which SQLite runs in-process and fast.
+
+A JSON column's value may be a :class:`RawJSON` (the object and its JSON text, encoded once by the caller):
+``COPY`` writes the text as is, so a payload that is also sent to the broker is not encoded twice.
 """
 from __future__ import annotations
 
@@ -16,11 +19,22 @@ from sqlalchemy import JSON, Table, text
 from shared.db import dialect_name
 
 
+class RawJSON:
+    """A JSON column value already encoded: ``value`` (the object) and ``text`` (its JSON)."""
+
+    __slots__ = ("value", "text")
+
+    def __init__(self, value, text: str):
+        self.value, self.text = value, text
+
+
 def insert_rows(session, table: Table, rows: Sequence[dict], *, with_ids: bool = False) -> list[int]:
     """Insert ``rows`` (dicts with the same keys) into ``table``; returns their ids in order if asked."""
     if not rows:
         return []
     if dialect_name(session) != "postgresql":
+        if any(isinstance(v, RawJSON) for v in rows[0].values()):
+            rows = [{k: v.value if isinstance(v, RawJSON) else v for k, v in row.items()} for row in rows]
         if with_ids:
             stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
             return list(session.execute(stmt, list(rows)).scalars().all())
@@ -42,7 +56,7 @@ def insert_rows(session, table: Table, rows: Sequence[dict], *, with_ids: bool =
             for c in columns:
                 v = ids[i] if c == "id" and with_ids else row.get(c)
                 if c in json_cols and v is not None:
-                    v = json.dumps(v, ensure_ascii=False, default=_default)
+                    v = v.text if isinstance(v, RawJSON) else json.dumps(v, ensure_ascii=False, default=_default)
                 values.append(v)
             copy.write_row(values)
     return ids
