@@ -13,7 +13,9 @@ What the consumers receive is exactly what :func:`shared.outbox.publish_to` send
 """
 from __future__ import annotations
 
+import functools
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Sequence
@@ -44,15 +46,32 @@ class EncodedEnvelope:
         return self.envelope.type
 
 
+def new_ids(n: int) -> list[str]:
+    """``n`` random (version 4) UUIDs as strings, like ``str(uuid.uuid4())`` but made in one go (uuid4() costs
+    ~10 µs each in CPython, a noticeable share of a bulk chunk's thousands of events)."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])  # RFC 4122 variant
+    h = raw.hex()
+    return [f"{h[k:k + 8]}-{h[k + 8:k + 12]}-{h[k + 12:k + 16]}-{h[k + 16:k + 20]}-{h[k + 20:k + 32]}"
+            for k in range(0, 32 * n, 32)]
+
+
 def encode(envelope: Envelope, payload_json: str | None = None) -> EncodedEnvelope:
     """Encode an envelope once. ``payload_json``: the payload's JSON text when the caller already has it
     (e.g. spliced from parts shared by many events); it must decode to ``envelope.payload``."""
     e = envelope
     if payload_json is None:
         payload_json = dumps(e.payload)
-    head = dumps({"id": e.id, "type": e.type, "source": e.source, "occurred_at": e.occurred_at,
-                  "correlation_id": e.correlation_id, "specversion": e.specversion})
-    return EncodedEnvelope(e, payload_json, f'{head[:-1]},"payload":{payload_json}}}')
+    rest = _rest(e.type, e.source, e.occurred_at, e.correlation_id, e.specversion)
+    return EncodedEnvelope(e, payload_json, f'{{"id":{dumps(e.id)},{rest},"payload":{payload_json}}}')
+
+
+@functools.lru_cache(maxsize=256)
+def _rest(type_: str, source: str, occurred_at: str, correlation_id: str | None, specversion: str) -> str:
+    """The envelope's fields after the id (the same for every event of one transaction), encoded once."""
+    return dumps({"type": type_, "source": source, "occurred_at": occurred_at, "correlation_id": correlation_id,
+                  "specversion": specversion})[1:-1]
 
 
 def message_body(batch: Sequence[EncodedEnvelope]) -> bytes:

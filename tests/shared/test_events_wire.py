@@ -63,3 +63,11 @@ def test_encoded_batches_carry_what_the_generic_relay_sends(redis_url):
         assert f["headers"]["correlation_id"] == "corr-1"
     assert [m["body"] for m in fast_reporting] == [m["body"] for m in fast]
     assert [e["id"] for m in fast for e in m["body"][0][0]] == [e.id for e in envs]
+
+
+def test_new_ids_are_version_4_uuids_and_distinct():
+    ids = wire.new_ids(5000)
+    parsed = [uuid.UUID(i) for i in ids]
+    assert [str(u) for u in parsed] == ids
+    assert {u.version for u in parsed} == {4} and {u.variant for u in parsed} == {uuid.RFC_4122}
+    assert len(set(ids)) == 5000

