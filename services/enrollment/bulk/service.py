@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator
 
-from sqlalchemy import ARRAY, any_, bindparam, delete, func, select, update
+from sqlalchemy import ARRAY, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.enrollment.adapters import bulk_orm as B
@@ -408,14 +408,15 @@ def _existing_enrollments(s, trainee_ids: list[int], course_ids: dict[str, int])
     name_of = {v: k for k, v in course_ids.items()}
     out: dict[int, dict[str, tuple]] = defaultdict(dict)
     for i in range(0, len(trainee_ids), 5000):
+        # by trainee only (its index); course and status filtered here, so that the plan cannot turn into a
+        # scan of every enrollment of the track's courses when the statistics lag behind a bulk load
         rows = s.execute(select(T.enrollments.c.trainee_id, T.enrollments.c.course_id, T.enrollments.c.session_id,
                                 T.enrollments.c.status)
-                         .where(_in(s, T.enrollments.c.trainee_id, trainee_ids[i:i + 5000]),
-                                _in(s, T.enrollments.c.course_id, list(course_ids.values())),
-                                T.enrollments.c.status != "cancelled")
+                         .where(_in(s, T.enrollments.c.trainee_id, trainee_ids[i:i + 5000]))
                          .order_by(T.enrollments.c.id))
         for r in rows:
-            out[r.trainee_id].setdefault(name_of[r.course_id], (r.session_id, r.status))
+            if r.course_id in name_of and r.status != "cancelled":
+                out[r.trainee_id].setdefault(name_of[r.course_id], (r.session_id, r.status))
     return out
 
 
@@ -540,9 +541,9 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
         for cur, _ in changed:
             event("hrd.enrollment.trainee.updated.v1", payloads.trainee_snapshot(_Obj(known[cur["employee_no"]])))
         member_ids = {known[r["employee_no"]]["id"] for r in rows}
-        already = set(s.execute(select(B.onboarding_members.c.trainee_id).where(
-            B.onboarding_members.c.track_id == job.track_id,
-            _in(s, B.onboarding_members.c.trainee_id, sorted(member_ids)))).scalars())
+        already = {tid for tid, track_id in s.execute(  # by trainee only (its index), as for enrollments below
+            select(B.onboarding_members.c.trainee_id, B.onboarding_members.c.track_id).where(
+                _in(s, B.onboarding_members.c.trainee_id, sorted(member_ids)))) if track_id == job.track_id}
         insert_rows(s, B.onboarding_members, [
             {"track_id": job.track_id, "trainee_id": known[r["employee_no"]]["id"], "series_group": r["group"],
              "job_id": job_id, "created_at": now} for r in rows if known[r["employee_no"]]["id"] not in already])
@@ -640,7 +641,37 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
         s.commit()
         if relay:
             _relay(deps, encoded + finished)
+        _analyze_if_grown(deps)
         return "processed"
+
+
+#: tables a bulk job grows, whose statistics the chunk's lookups depend on
+_GROWING = ("trainees", "onboarding_members", "enrollments", "enrollment_history", "outbox")
+
+
+def _analyze_if_grown(deps: Deps) -> None:
+    """ANALYZE (PostgreSQL) the tables a bulk job has doubled since their last analyze. A job adds rows far
+    faster than autovacuum's analyze catches up (or autovacuum is off); with statistics from when a table
+    was small the planner picks sequential scans for the per-chunk lookups, which then cost more with every
+    chunk. One cheap look at pg_stat per chunk; at most one analyzer at a time (advisory lock)."""
+    if deps.engine.dialect.name != "postgresql":
+        return
+    try:
+        with deps.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            grown = conn.execute(text(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:names) "
+                "AND n_mod_since_analyze > GREATEST(5000, n_live_tup - n_mod_since_analyze)"),
+                {"names": list(_GROWING)}).scalars().all()
+            if grown and conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ANALYZE_LOCK}).scalar():
+                try:
+                    conn.execute(text("ANALYZE " + ", ".join(f'"{n}"' for n in sorted(grown))))
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ANALYZE_LOCK})
+    except Exception:  # noqa: BLE001 - statistics are an optimisation; the chunk is committed
+        log.warning("bulk: ANALYZE of grown tables failed", exc_info=True)
+
+
+_ANALYZE_LOCK = 0x62756C6B  # "bulk"
 
 
 def _json(value) -> str:
