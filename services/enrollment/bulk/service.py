@@ -8,11 +8,12 @@
   it is written. After a crash it resumes after the last chunk written. A dry run plans the placements in
   memory instead and stores a preview; it writes nothing else.
 * ``process_chunk`` does one chunk in ONE transaction: upsert trainees (by 사번), place them in the track
-  (``domain.onboarding.Planner``), take seats with one conditional UPDATE per session
-  (``seats_taken + n <= capacity``), insert enrollments + history, and write the events to the outbox
-  (one ``enrollment.created`` per enrollment, ``trainee.registered``/``updated``); the chunk is marked
-  done and the job's counters move in the same transaction, so a redelivered chunk is a no-op. The last
-  chunk finishes the job and emits ``bulk_job.finished``.
+  (``domain.onboarding.Planner``), insert enrollments + history, write the events to the outbox (one
+  ``enrollment.created`` per enrollment, ``trainee.registered``/``updated``; each encoded once for the
+  outbox row and the broker, ``shared.events.wire``), then take seats with one conditional UPDATE per
+  session (``seats_taken + n <= capacity``); the chunk is marked done and the job's counters move in the
+  same transaction, so a redelivered chunk is a no-op. The last chunk finishes the job and emits
+  ``bulk_job.finished``.
 * ``redispatch`` (beat) re-sends chunks and readers that stalled (a worker died and the broker has not
   redelivered yet).
 """
