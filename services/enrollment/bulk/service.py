@@ -8,17 +8,21 @@
   it is written. After a crash it resumes after the last chunk written. A dry run plans the placements in
   memory instead and stores a preview; it writes nothing else.
 * ``process_chunk`` does one chunk in ONE transaction: upsert trainees (by 사번), place them in the track
-  (``domain.onboarding.Planner``), take seats with one conditional UPDATE per session
-  (``seats_taken + n <= capacity``), insert enrollments + history, and write the events to the outbox
-  (one ``enrollment.created`` per enrollment, ``trainee.registered``/``updated``); the chunk is marked
-  done and the job's counters move in the same transaction, so a redelivered chunk is a no-op. The last
-  chunk finishes the job and emits ``bulk_job.finished``.
+  (``domain.onboarding.Planner``), insert enrollments + history, write the events to the outbox (one
+  ``enrollment.created`` per enrollment, ``trainee.registered``/``updated``; each encoded once for the
+  outbox row and the broker, ``shared.events.wire``), then take seats with one conditional UPDATE per
+  session (``seats_taken + n <= capacity``); the chunk is marked done and the job's counters move in the
+  same transaction, so a redelivered chunk is a no-op. The last chunk finishes the job and emits
+  ``bulk_job.finished``.
 * ``redispatch`` (beat) re-sends chunks and readers that stalled (a worker died and the broker has not
   redelivered yet).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+import json
 import logging
 import time
 import uuid
@@ -26,23 +30,26 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import ARRAY, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.enrollment.adapters import bulk_orm as B
 from services.enrollment.adapters import orm as T
 from services.enrollment.adapters.tabular import TabularError, open_table
 from services.enrollment.bulk import files, tracks
-from services.enrollment.bulk.fastinsert import insert_rows
+from services.enrollment.bulk.fastinsert import RawJSON, insert_rows
 from services.enrollment.domain.errors import RowError
 from services.enrollment.domain.onboarding import Planner, StageRefusal, Track, check_new_hire
 from services.enrollment.domain.trainee_rows import TRAINEE_FIELDS, validate_trainee_rows
 from services.enrollment.domain.values import cell_text
 from services.enrollment.service_layer import payloads
 from services.enrollment.service_layer.errors import conflict, invalid, not_found
-from services.enrollment.service_layer.unit_of_work import UnitOfWork
-from shared import outbox
+from services.enrollment.service_layer.unit_of_work import SOURCE, UnitOfWork
+from shared.events import wire
+from shared.db import dialect_name
 from shared.events.catalogue import payload_schema
+from shared.events.envelope import Envelope
+from shared.logging import get_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -390,7 +397,7 @@ class SeatRace(Exception):
 def _existing_trainees(s, employee_nos: list[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for i in range(0, len(employee_nos), 5000):
-        for r in s.execute(select(T.trainees).where(T.trainees.c.employee_no.in_(employee_nos[i:i + 5000]))):
+        for r in s.execute(select(T.trainees).where(_in(s, T.trainees.c.employee_no, employee_nos[i:i + 5000]))):
             out[r.employee_no] = dict(r._mapping)
     return out
 
@@ -402,14 +409,15 @@ def _existing_enrollments(s, trainee_ids: list[int], course_ids: dict[str, int])
     name_of = {v: k for k, v in course_ids.items()}
     out: dict[int, dict[str, tuple]] = defaultdict(dict)
     for i in range(0, len(trainee_ids), 5000):
+        # by trainee only (its index); course and status filtered here, so that the plan cannot turn into a
+        # scan of every enrollment of the track's courses when the statistics lag behind a bulk load
         rows = s.execute(select(T.enrollments.c.trainee_id, T.enrollments.c.course_id, T.enrollments.c.session_id,
                                 T.enrollments.c.status)
-                         .where(T.enrollments.c.trainee_id.in_(trainee_ids[i:i + 5000]),
-                                T.enrollments.c.course_id.in_(list(course_ids.values())),
-                                T.enrollments.c.status != "cancelled")
+                         .where(_in(s, T.enrollments.c.trainee_id, trainee_ids[i:i + 5000]))
                          .order_by(T.enrollments.c.id))
         for r in rows:
-            out[r.trainee_id].setdefault(name_of[r.course_id], (r.session_id, r.status))
+            if r.course_id in name_of and r.status != "cancelled":
+                out[r.trainee_id].setdefault(name_of[r.course_id], (r.session_id, r.status))
     return out
 
 
@@ -444,13 +452,29 @@ def process_chunk(deps: Deps, job_id: str, seq: int, attempts: int = 6) -> str:
     """Run one chunk; transient conflicts (seat race, deadlock, unique race) re-plan it from scratch."""
     for attempt in range(attempts):
         try:
-            return _process_chunk_once(deps, job_id, seq)
+            with _gc_paused():
+                return _process_chunk_once(deps, job_id, seq)
         except (SeatRace, IntegrityError, OperationalError) as exc:
             if attempt == attempts - 1:
                 raise
             log.info("bulk chunk %s/%s: %s; retrying", job_id, seq, exc.__class__.__name__)
             time.sleep(0.05 * (attempt + 1))
     return "unreachable"
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """No cyclic garbage collection during a chunk. A chunk allocates ~100,000 short-lived containers (rows,
+    payloads, events) that reference counting frees; the collector's allocation-triggered passes over the
+    worker's whole heap meanwhile cost ~20 % of the chunk's CPU and find nothing. Whatever cyclic garbage
+    the chunk leaves is collected by the next automatic pass once it is enabled again (memory stays flat)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
@@ -494,18 +518,33 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
                 params.append({"_id": cur["id"], **{f"_{k}": v for k, v in merged.items()}})
             s.execute(update(T.trainees).where(T.trainees.c.id == bindparam("_id")).values(
                 {**{k: bindparam(f"_{k}") for k in TRAINEE_COLUMNS}, "updated_at": now}), params)
-        trefs: dict[str, dict] = {}
+        # Events are built here with the chunk's time and encoded once (wire): the same JSON text goes into
+        # the outbox row (COPY) and into the broker messages. Shared parts (a trainee's, course's, session's
+        # reference) are encoded once and spliced into every enrollment event's payload.
+        cid = get_correlation_id()
+        encoded: list[wire.EncodedEnvelope] = []
+
+        ids: list[str] = []
+
+        def event(event_type: str, payload: dict, payload_json: str | None = None) -> None:
+            if not ids:
+                ids.extend(wire.new_ids(1024))
+            env = Envelope(type=event_type, source=SOURCE, payload=payload, id=ids.pop(), occurred_at=now_iso,
+                           correlation_id=cid)
+            encoded.append(wire.encode(env, payload_json))
+
+        trefs: dict[str, tuple[dict, str]] = {}
         for r in rows:
-            t = _Obj(known[r["employee_no"]])
-            trefs[r["employee_no"]] = payloads.trainee_ref(t)
+            tref = payloads.trainee_ref(_Obj(known[r["employee_no"]]))
+            trefs[r["employee_no"]] = (tref, _json(tref))
         for v in new_rows:
-            uow.emit("hrd.enrollment.trainee.registered.v1", payloads.trainee_snapshot(_Obj(known[v["employee_no"]])))
+            event("hrd.enrollment.trainee.registered.v1", payloads.trainee_snapshot(_Obj(known[v["employee_no"]])))
         for cur, _ in changed:
-            uow.emit("hrd.enrollment.trainee.updated.v1", payloads.trainee_snapshot(_Obj(known[cur["employee_no"]])))
+            event("hrd.enrollment.trainee.updated.v1", payloads.trainee_snapshot(_Obj(known[cur["employee_no"]])))
         member_ids = {known[r["employee_no"]]["id"] for r in rows}
-        already = set(s.execute(select(B.onboarding_members.c.trainee_id).where(
-            B.onboarding_members.c.track_id == job.track_id,
-            B.onboarding_members.c.trainee_id.in_(sorted(member_ids)))).scalars())
+        already = {tid for tid, track_id in s.execute(  # by trainee only (its index), as for enrollments below
+            select(B.onboarding_members.c.trainee_id, B.onboarding_members.c.track_id).where(
+                _in(s, B.onboarding_members.c.trainee_id, sorted(member_ids)))) if track_id == job.track_id}
         insert_rows(s, B.onboarding_members, [
             {"track_id": job.track_id, "trainee_id": known[r["employee_no"]]["id"], "series_group": r["group"],
              "job_id": job_id, "created_at": now} for r in rows if known[r["employee_no"]]["id"] not in already])
@@ -528,17 +567,7 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
                 else:
                     new_enrollments.append((r, p))
 
-        # 3. seats: one conditional UPDATE per session, in id order (no deadlock between chunks)
-        seats = Counter(p.session_id for _, p in new_enrollments if p.status == "confirmed")
-        for sid in sorted(seats):
-            n = seats[sid]
-            res = s.execute(update(T.sessions).where(T.sessions.c.id == sid,
-                                                     T.sessions.c.seats_taken + n <= T.sessions.c.capacity)
-                            .values(seats_taken=T.sessions.c.seats_taken + n, updated_at=now))
-            if res.rowcount != 1:
-                raise SeatRace(f"session {sid}")
-
-        # 4. enrollments, their history and their events
+        # 3. enrollments, their history and their events
         if new_enrollments:
             values = [{"trainee_id": known[r["employee_no"]]["id"], "session_id": p.session_id,
                        "course_id": course_ids[p.course], "status": p.status, "holds_seat": p.status == "confirmed",
@@ -555,19 +584,45 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
                                 "reason": None if p.status == "confirmed" else "정원 초과로 대기 / waitlisted: session full"})
             insert_rows(s, T.enrollment_history, history)
             crefs, srefs = _refs(s, course_ids, {p.session_id for _, p in new_enrollments})
+            cjson = {k: _json(v) for k, v in crefs.items()}
+            sjson = {k: _json(v) for k, v in srefs.items()}
+            head = f',"version":1,"previous_status":null,"reason":null,"actor":{_json(actor)},' \
+                   f'"requested_at":{_json(now_iso)},"prerequisite_deadline":null,"missing_prerequisites":[],'
             first = None
             for eid, (r, p) in zip(eids, new_enrollments):
-                payload = _enrollment_payload(eid, p.status, now_iso, actor, None, trefs[r["employee_no"]],
-                                              crefs[course_ids[p.course]], srefs[p.session_id])
-                first = first or payload
-                uow.emit(CREATED_EVENT, payload)
+                tref, tjson = trefs[r["employee_no"]]
+                cid_, sid = course_ids[p.course], p.session_id
+                payload = _enrollment_payload(eid, p.status, now_iso, actor, None, tref, crefs[cid_], srefs[sid])
+                text = (f'{{"enrollment_id":{int(eid)},"status":{_json(p.status)}{head}'
+                        f'"trainee":{tjson},"course":{cjson[cid_]},"session":{sjson[sid]}}}')
+                if first is None:
+                    first = payload
+                    if json.loads(text) != payload:  # a sample: the splice must say what the dict says
+                        raise ValueError("bulk enrollment payload JSON does not match its payload")
+                event(CREATED_EVENT, payload, text)
             problems = payload_schema(CREATED_EVENT)().validate(first)  # a sample: the builder is typed
             if problems:
                 raise ValueError(f"bulk enrollment payload does not match the catalogue: {problems}")
 
-        # 5. rejected rows, chunk done, job counters — all in this same transaction
+        # 4. rejected rows; the events so far into the outbox (before the locks below are taken)
         if bad:
             s.execute(E.insert(), _error_rows(job_id, bad))
+        relay = deps.celery is not None
+        insert_rows(s, T.outbox, _outbox_rows(encoded, now, published=relay))
+
+        # 5. seats: one conditional UPDATE per session, in id order (no deadlock between chunks). Taken this
+        #    late so that concurrent chunks wait on these rows (and on the job row below) only for the
+        #    moment until commit, not for the whole chunk.
+        seats = Counter(p.session_id for _, p in new_enrollments if p.status == "confirmed")
+        for sid in sorted(seats):
+            n = seats[sid]
+            res = s.execute(update(T.sessions).where(T.sessions.c.id == sid,
+                                                     T.sessions.c.seats_taken + n <= T.sessions.c.capacity)
+                            .values(seats_taken=T.sessions.c.seats_taken + n, updated_at=now))
+            if res.rowcount != 1:
+                raise SeatRace(f"session {sid}")
+
+        # 6. chunk done, job counters — all in this same transaction
         res = s.execute(update(C).where(C.c.job_id == job_id, C.c.seq == seq, C.c.state == "pending")
                         .values(state="done", done_at=now, attempts=C.c.attempts + 1))
         if res.rowcount != 1:
@@ -582,20 +637,93 @@ def _process_chunk_once(deps: Deps, job_id: str, seq: int) -> str:
             enrollments_existing=J.c.enrollments_existing + existing, confirmed=J.c.confirmed + confirmed,
             waitlisted=J.c.waitlisted + len(new_enrollments) - confirmed))
         _finish_if_complete(uow, job_id)
-        # what UnitOfWork.commit does, with the outbox rows written set-based (COPY on PostgreSQL)
-        events, uow.events = uow.events, []
-        insert_rows(s, T.outbox, outbox.outbox_rows(events))
+        finished, uow.events = [wire.encode(e) for e in uow.events], []  # bulk_job.finished, if this was the last
+        insert_rows(s, T.outbox, _outbox_rows(finished, now, published=relay))
         s.commit()
-        if deps.celery is not None:
-            outbox.relay_now(deps.engine, T.outbox, deps.celery, events)
+        if relay:
+            _relay(deps, encoded + finished)
+        _analyze_if_grown(deps)
         return "processed"
+
+
+#: tables a bulk job grows, whose statistics the chunk's lookups depend on
+_GROWING = ("trainees", "onboarding_members", "enrollments", "enrollment_history", "outbox")
+
+
+def _analyze_if_grown(deps: Deps) -> None:
+    """ANALYZE (PostgreSQL) the tables a bulk job has doubled since their last analyze. A job adds rows far
+    faster than autovacuum's analyze catches up (or autovacuum is off); with statistics from when a table
+    was small the planner picks sequential scans for the per-chunk lookups, which then cost more with every
+    chunk. One cheap look at pg_stat per chunk; at most one analyzer at a time (advisory lock)."""
+    if deps.engine.dialect.name != "postgresql":
+        return
+    try:
+        with deps.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            grown = conn.execute(text(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:names) "
+                "AND n_mod_since_analyze > GREATEST(5000, n_live_tup - n_mod_since_analyze)"),
+                {"names": list(_GROWING)}).scalars().all()
+            if grown and conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ANALYZE_LOCK}).scalar():
+                try:
+                    conn.execute(text("ANALYZE " + ", ".join(f'"{n}"' for n in sorted(grown))))
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ANALYZE_LOCK})
+    except Exception:  # noqa: BLE001 - statistics are an optimisation; the chunk is committed
+        log.warning("bulk: ANALYZE of grown tables failed", exc_info=True)
+
+
+_ANALYZE_LOCK = 0x62756C6B  # "bulk"
+
+
+def _json(value) -> str:
+    return wire.dumps(value)
+
+
+def _in(s, column, values):
+    """``column IN values``; on PostgreSQL ``= ANY(array)``: one parameter instead of one per value (a
+    thousand-value IN list costs more to render and parse than the query costs to run)."""
+    if dialect_name(s) == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def _outbox_rows(encoded: list[wire.EncodedEnvelope], now: dt.datetime, *, published: bool) -> list[dict]:
+    """Outbox rows for the chunk's events. With a broker they are written already marked published (the
+    relay right after commit sends them) instead of marked by a second UPDATE of every row: delivery stays
+    at-least-once through the receipts, since an event no subscriber receipted within
+    ``OUTBOX_RECEIPT_TIMEOUT_SECONDS`` of ``published_at`` is re-sent by the outbox sweep whatever happened
+    (the process died between commit and publish, or Redis dropped the message)."""
+    return [{"event_id": e.id, "event_type": e.type, "source": e.envelope.source,
+             "occurred_at": dt.datetime.fromisoformat(e.envelope.occurred_at),
+             "correlation_id": e.envelope.correlation_id, "payload": RawJSON(e.envelope.payload, e.payload_json),
+             "created_at": now, "published_at": now if published else None, "publish_attempts": 0}
+            for e in encoded]
+
+
+def _relay(deps: Deps, encoded: list[wire.EncodedEnvelope]) -> None:
+    """Publish a committed chunk's events. Never raises: if the broker is unreachable the rows are handed back
+    to the outbox sweep (published_at cleared); if even that fails, the receipt re-send covers them."""
+    try:
+        wire.publish_encoded(deps.celery, encoded)
+        return
+    except Exception:  # noqa: BLE001 - broker down or slow
+        log.warning("bulk relay failed; %d events left for the outbox sweep", len(encoded), exc_info=True)
+    ids = [e.id for e in encoded]
+    try:
+        with deps.engine.begin() as conn:
+            for i in range(0, len(ids), 1000):
+                conn.execute(update(T.outbox).where(T.outbox.c.event_id.in_(ids[i:i + 1000]),
+                                                    T.outbox.c.receipted_at.is_(None)).values(published_at=None))
+    except Exception:  # noqa: BLE001
+        log.warning("could not hand %d events back to the sweep; the receipt re-send will send them", len(ids),
+                    exc_info=True)
 
 
 def _refs(s, course_ids: dict[str, int], session_ids: set[int]) -> tuple[dict, dict]:
     crefs = {r.id: payloads.course_ref(r) for r in s.execute(select(T.courses).where(
         T.courses.c.id.in_(list(course_ids.values()))))}
     srefs = {r.id: payloads.session_ref(r) for r in s.execute(select(T.sessions).where(
-        T.sessions.c.id.in_(sorted(session_ids))))}
+        _in(s, T.sessions.c.id, sorted(session_ids))))}
     return crefs, srefs
 
 

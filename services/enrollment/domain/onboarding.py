@@ -29,6 +29,8 @@ Pure Python (no I/O), so every rule is unit-tested without a database.
 """
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -91,7 +93,7 @@ class Track:
     series_groups: Mapping[str, frozenset[str]]
     stages: tuple[Stage, ...]
 
-    @property
+    @functools.cached_property  # asked for every row placed; a frozen track never changes
     def enrolling_stages(self) -> tuple[Stage, ...]:
         return tuple(s for s in self.stages if s.enrolls)
 
