@@ -17,13 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy import ARRAY, Column, DateTime, MetaData, String, Table, any_, bindparam, select, text, update
 from sqlalchemy.engine import Engine
 
 from shared.db import upsert_insert
-from shared.events.catalogue import subscribers_for
+from shared.events.catalogue import all_subscribers, consumer_queue, subscribers_for
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +125,52 @@ def _mark_complete(conn, receipts: Table, outbox: Table, event_ids: Sequence[str
                                           outbox.c.receipted_at.is_(None)).values(receipted_at=now))
 
 
+def queue_depth(celery_app, queue: str) -> int:
+    """Messages waiting in a broker queue (0 if it does not exist)."""
+    with celery_app.connection_for_read() as conn:
+        channel = conn.channel()
+        try:
+            return channel.queue_declare(queue=queue, passive=True).message_count
+        except Exception:  # noqa: BLE001 - kombu raises ChannelError for a queue nobody declared: empty
+            return 0
+        finally:
+            channel.close()
+
+
+def broker_backlog(celery_app) -> Callable[[str], bool]:
+    """``subscriber -> bool``: does its event queue still hold messages? (asked once per subscriber)"""
+    seen: dict[str, bool] = {}
+
+    def backlogged(subscriber: str) -> bool:
+        if subscriber not in seen:
+            try:
+                seen[subscriber] = queue_depth(celery_app, consumer_queue(subscriber)) > 0
+            except Exception:  # noqa: BLE001 - broker unreachable: publishing will fail and be retried anyway
+                seen[subscriber] = False
+        return seen[subscriber]
+
+    return backlogged
+
+
 def resend_unreceipted(engine: Engine, outbox: Table, receipts: Table, celery_app, timeout_seconds: float,
-                       batch_size: int = 500, max_batches: int = 20) -> int:
+                       batch_size: int = 500, max_batches: int = 20,
+                       backlogged: Callable[[str], bool] | None = None) -> int:
     """Re-publish events not receipted within the timeout, only to the subscribers that lack them.
 
     Returns how many (event, subscriber) deliveries were re-sent. Rows are claimed with SKIP LOCKED on
     PostgreSQL; each re-send restarts the row's timeout (``published_at``).
+
+    A subscriber whose event queue still holds messages is behind, not missing events: what it lacks is
+    most likely still queued. Re-sending then would only pile duplicates onto the backlog (a 100,000-row
+    bulk job leaves consumers minutes behind, and the sweep would re-send up to 10,000 deliveries every
+    round), so for such a subscriber the row's timeout is restarted instead. Once its queue has drained,
+    whatever it still lacks is re-sent as usual. ``backlogged`` defaults to asking the broker.
     """
     from shared.outbox import _row_to_envelope, publish_to
 
+    backlogged = backlogged or broker_backlog(celery_app)
+    if all(backlogged(s) for s in all_subscribers()):
+        return 0  # everyone is still working through its queue
     resent = 0
     for _ in range(max_batches):
         cutoff = utcnow() - dt.timedelta(seconds=timeout_seconds)
@@ -149,24 +186,29 @@ def resend_unreceipted(engine: Engine, outbox: Table, receipts: Table, celery_ap
             got = _receipted_by(conn, receipts, [r.event_id for r in rows])
             missing: dict[str, list[dict]] = defaultdict(list)
             complete: list[int] = []
+            sent_again: set[int] = set()
             for r in rows:
                 lacking = [s for s in subscribers_for(r.event_type) if s not in got[r.event_id]]
                 if not lacking:
                     complete.append(r.seq)
                 for s in lacking:
-                    missing[s].append(_row_to_envelope(r))
+                    if not backlogged(s):
+                        missing[s].append(_row_to_envelope(r))
+                        sent_again.add(r.seq)
             now = utcnow()
             for svc, envs in missing.items():
                 publish_to(celery_app, svc, envs)
                 resent += len(envs)
             if complete:
                 conn.execute(update(outbox).where(outbox.c.seq.in_(complete)).values(receipted_at=now))
-            again = [r.seq for r in rows if r.seq not in set(complete)]
-            if again:
-                conn.execute(update(outbox).where(outbox.c.seq.in_(again))
+            if sent_again:
+                conn.execute(update(outbox).where(outbox.c.seq.in_(sorted(sent_again)))
                              .values(published_at=now, publish_attempts=outbox.c.publish_attempts + 1))
-        if len(rows) < batch_size:
-            break
+            waiting = [r.seq for r in rows if r.seq not in sent_again and r.seq not in set(complete)]
+            if waiting:  # only backlogged subscribers lack these: look again a timeout from now
+                conn.execute(update(outbox).where(outbox.c.seq.in_(waiting)).values(published_at=now))
+        if len(rows) < batch_size or not sent_again:
+            break  # (a batch of nothing but waiting rows: the rest can wait for the next round too)
     if resent:
         log.warning("re-sent %d event deliveries that were never receipted", resent)
     return resent

@@ -45,6 +45,11 @@ def payload_schema(event_type: str) -> type[Schema]:
         raise KeyError(f"unknown event type {event_type!r}: add it to shared/events/catalogue.py") from None
 
 
+def all_subscribers() -> list[str]:
+    """Every service that consumes some event type."""
+    return sorted(SUBSCRIBERS)
+
+
 def subscribers_for(event_type: str) -> list[str]:
     return [svc for svc, prefixes in SUBSCRIBERS.items() if event_type.startswith(prefixes)]
 
