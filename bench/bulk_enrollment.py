@@ -4,8 +4,8 @@
                                     [--redis redis://127.0.0.1:6379/2] [--port 18011] [--big 100000]
 
 1. Fresh PostgreSQL databases ``bench_bulk_<service>``, a flushed Redis db, migrations, the 2019 track and its
-   demo courses; gunicorn (2 workers) for the enrollment service on ``--port``; one Celery worker per
-   service (-c 2, prefork) like ``make run``.
+   demo courses; gunicorn (2 workers) for the enrollment service on ``--port``; the Celery workers
+   of ``make run`` (one per service, -c 2 prefork; notification's event queue on a worker of its own, -c 1).
 2. 3,020 new hires (CP949 CSV, Korean headers) POSTed over HTTP: time to the 202, to job done, and until the
    notification service has stored a message for every enrollment.
 3. ``--big`` rows (new people) the same way: time to job done, rows/s, and peak RSS of the enrollment worker
@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from services.enrollment.bulk import demo  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
+from tools.devrun import SEPARATE_EVENT_CONSUMER, worker_queues  # noqa: E402
 
 SERVICES = ("enrollment", "notification", "reporting")
 SECRET = "bench-secret-0123456789-0123456789-abcdef"
@@ -168,11 +169,15 @@ def main() -> int:
     procs = {"web": subprocess.Popen([str(Path(py).parent / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "4",
                                       "-b", f"127.0.0.1:{args.port}", "services.enrollment.app:create_app()"],
                                      cwd=ROOT, env=env, start_new_session=True)}
-    for svc in SERVICES:
-        procs[svc] = subprocess.Popen([py, "-m", "celery", "-A", f"services.{svc}.worker", "worker", "-Q",
-                                       f"{svc},{svc}.events", "-n", f"bench-{svc}@%h", "-c", "2", "--loglevel",
-                                       "WARNING", "--without-mingle", "--without-gossip"],
-                                      cwd=ROOT, env=env, start_new_session=True)
+    def worker(svc: str, queues: str, name: str, concurrency: int) -> subprocess.Popen:
+        return subprocess.Popen([py, "-m", "celery", "-A", f"services.{svc}.worker", "worker", "-Q", queues, "-n",
+                                 f"bench-{name}@%h", "-c", str(concurrency), "--loglevel", "WARNING",
+                                 "--without-mingle", "--without-gossip"], cwd=ROOT, env=env, start_new_session=True)
+
+    for svc in SERVICES:  # the same workers as `make run` (tools/devrun.py)
+        procs[svc] = worker(svc, worker_queues(svc), svc, 2)
+        if svc in SEPARATE_EVENT_CONSUMER:
+            procs[f"{svc}-consumer"] = worker(svc, f"{svc}.events", f"{svc}-events", 1)
     base = f"http://127.0.0.1:{args.port}"
     headers = {"Authorization": f"Bearer {issue_token(SECRET, 'bench', 'admin')}"}
     results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
@@ -202,9 +207,9 @@ def main() -> int:
         print(json.dumps(again, ensure_ascii=False), flush=True)
 
         if args.big_without_consumers:
-            for svc in ("notification", "reporting"):
-                os.killpg(procs[svc].pid, signal.SIGTERM)
-                procs[svc].wait(30)
+            for name in [n for n in procs if n.split("-")[0] in ("notification", "reporting")]:
+                os.killpg(procs[name].pid, signal.SIGTERM)
+                procs[name].wait(30)
         results["big_with_consumers"] = not args.big_without_consumers
         big = csv_bytes(args.big, 100_001)
         r = run_upload(base, headers, big)
