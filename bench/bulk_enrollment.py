@@ -5,7 +5,7 @@
 
 1. Fresh PostgreSQL databases ``bench_bulk_<service>``, a flushed Redis db, migrations, the 2019 track and its
    demo courses; gunicorn (2 workers) for the enrollment service on ``--port``; the Celery workers
-   of ``make run`` (one per service, -c 2 prefork; notification's event queue on a worker of its own, -c 1).
+   of ``make run`` (one per service, -c 2 prefork; notification's event queue on a worker of its own, -c 2; derived workers and sinks at low priority as tools/lowprio.py does).
 2. 3,020 new hires (CP949 CSV, Korean headers) POSTed over HTTP: time to the 202, to job done, and until the
    notification service has stored a message for every enrollment.
 3. ``--big`` rows (new people) the same way: time to job done, rows/s, and peak RSS of the enrollment worker
@@ -23,9 +23,11 @@ import io
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -40,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from services.enrollment.bulk import demo  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
-from tools.devrun import SEPARATE_EVENT_CONSUMER, worker_queues  # noqa: E402
+from tools.devrun import LOW_PRIORITY, SEPARATE_EVENT_CONSUMER, worker_queues  # noqa: E402
 
 SERVICES = ("enrollment", "notification", "reporting")
 SECRET = "bench-secret-0123456789-0123456789-abcdef"
@@ -153,6 +155,8 @@ def main() -> int:
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/2")
     ap.add_argument("--port", type=int, default=18011)
     ap.add_argument("--big", type=int, default=100_000)
+    ap.add_argument("--equal-priority", action="store_true",
+                    help="run the notification/reporting workers and sinks at normal priority (make run lowers it)")
     ap.add_argument("--big-without-consumers", action="store_true",
                     help="stop the notification and reporting workers before the big run (ingest alone)")
     args = ap.parse_args()
@@ -169,18 +173,27 @@ def main() -> int:
     procs = {"web": subprocess.Popen([str(Path(py).parent / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "4",
                                       "-b", f"127.0.0.1:{args.port}", "services.enrollment.app:create_app()"],
                                      cwd=ROOT, env=env, start_new_session=True)}
-    def worker(svc: str, queues: str, name: str, concurrency: int) -> subprocess.Popen:
-        return subprocess.Popen([py, "-m", "celery", "-A", f"services.{svc}.worker", "worker", "-Q", queues, "-n",
-                                 f"bench-{name}@%h", "-c", str(concurrency), "--loglevel", "WARNING",
+    def lowprio(role: str) -> list[str]:  # as make run starts them (tools/devrun.py, tools/lowprio.py)
+        return [py, "-m", "tools.lowprio"] if role in LOW_PRIORITY and not args.equal_priority else []
+
+    def worker(svc: str, queues: str, name: str, role: str, concurrency: int) -> subprocess.Popen:
+        return subprocess.Popen([*lowprio(role), py, "-m", "celery", "-A", f"services.{svc}.worker", "worker", "-Q", queues,
+                                 "-n", f"bench-{name}@%h", "-c", str(concurrency), "--loglevel", "WARNING",
                                  "--without-mingle", "--without-gossip"], cwd=ROOT, env=env, start_new_session=True)
 
-    for svc in SERVICES:  # the same workers as `make run` (tools/devrun.py)
-        procs[svc] = worker(svc, worker_queues(svc), svc, 2)
+    for svc in SERVICES:  # the same workers as `make run` (tools/devrun.py), at the same priorities
+        procs[svc] = worker(svc, worker_queues(svc), svc, f"{svc}-worker", 2)
         if svc in SEPARATE_EVENT_CONSUMER:
-            procs[f"{svc}-consumer"] = worker(svc, f"{svc}.events", f"{svc}-events", 1)
+            procs[f"{svc}-consumer"] = worker(svc, f"{svc}.events", f"{svc}-events", f"{svc}-consumer", 2)
+    sink_dir = Path(tempfile.mkdtemp(prefix="bench-bulk-sinks-"))  # make run's mail and SMS sinks
+    for sink, port in (("smtp_sink", 8025), ("sms_sink", 8026)):
+        procs[sink] = subprocess.Popen([*lowprio(sink.replace("_", "-")), py, "-m", f"services.notification.adapters.{sink}", "--port", str(port),
+                                        "--dir", str(sink_dir / sink)], cwd=ROOT, env=env, start_new_session=True,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{args.port}"
     headers = {"Authorization": f"Bearer {issue_token(SECRET, 'bench', 'admin')}"}
-    results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+    results: dict = {"consumers_niced": not args.equal_priority,
+                     "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                  "memory_gib": round(psutil.virtual_memory().total / 2 ** 30, 1),
                                  "load_avg_at_start": os.getloadavg()}}
     try:
@@ -230,6 +243,7 @@ def main() -> int:
                 p.wait(20)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 os.killpg(p.pid, signal.SIGKILL)
+        shutil.rmtree(sink_dir, ignore_errors=True)
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bulk_enrollment.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))

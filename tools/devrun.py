@@ -44,6 +44,17 @@ def has_cli(service: str, command: str, env) -> bool:
 SEPARATE_EVENT_CONSUMER = ("notification",)
 
 
+#: Processes started at a lower CPU priority (tools/lowprio.py): the workers that only derive from
+#: enrollment's events (messages, statistics) and the sinks standing in for external mail/SMS servers. On a
+#: shared machine web requests and a bulk import go first and the derived views catch up right after
+#: (docker-compose.yml gives the same containers fewer cpu_shares). Nothing is dropped or reordered.
+LOW_PRIORITY = ("notification-worker", "notification-consumer", "reporting-worker", "smtp-sink", "sms-sink")
+
+
+def low_priority(name: str, command: str) -> str:
+    return f"{PY} -m tools.lowprio {command}" if name in LOW_PRIORITY else command
+
+
 def worker_queues(svc: str) -> str:
     return svc if svc in SEPARATE_EVENT_CONSUMER else f"{svc},{svc}.events"
 
@@ -59,14 +70,14 @@ def processes(env) -> dict[str, str]:
                                   f"-n {svc}@%h -c 2 --loglevel INFO")
         if svc in SEPARATE_EVENT_CONSUMER:
             procs[f"{svc}-consumer"] = (f"{PY} -m celery -A services.{svc}.worker worker -Q {svc}.events "
-                                        f"-n {svc}-events@%h -c 1 --loglevel INFO")
+                                        f"-n {svc}-events@%h -c 2 --loglevel INFO")
         procs[f"{svc}-beat"] = (f"{PY} -m celery -A services.{svc}.worker beat --loglevel WARNING "
                                 f"-s {VAR_DIR}/beat-{svc}")
     if (ROOT / "services/notification/adapters/smtp_sink.py").exists():
         procs["smtp-sink"] = f"{PY} -m services.notification.adapters.smtp_sink --port 8025 --dir {VAR_DIR}/mail"
     if (ROOT / "services/notification/adapters/sms_sink.py").exists():
         procs["sms-sink"] = f"{PY} -m services.notification.adapters.sms_sink --port 8026 --dir {VAR_DIR}/sms"
-    return procs
+    return {name: low_priority(name, cmd) for name, cmd in procs.items()}
 
 
 def main() -> int:
