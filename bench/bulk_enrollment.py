@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from services.enrollment.bulk import demo  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
+from bench import dbs  # noqa: E402
 from tools.devrun import LOW_PRIORITY, SEPARATE_EVENT_CONSUMER, worker_queues  # noqa: E402
 
 SERVICES = ("enrollment", "notification", "reporting")
@@ -49,18 +50,7 @@ SECRET = "bench-secret-0123456789-0123456789-abcdef"
 
 
 def pg_urls(base: str) -> dict[str, str]:
-    from sqlalchemy.engine import make_url
-    url = base.replace("postgresql://", "postgresql+psycopg://")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    out = {}
-    with admin.connect() as conn:
-        for svc in SERVICES:
-            name = f"bench_bulk_{svc}"
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-            out[svc] = make_url(url).set(database=name).render_as_string(hide_password=False)
-    admin.dispose()
-    return out
+    return {svc: dbs.fresh_database(f"bench_bulk_{svc}", base) for svc in SERVICES}
 
 
 def env_for(urls, redis_url) -> dict:

@@ -28,8 +28,10 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+
+from bench import dbs
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "enrollment"
@@ -38,15 +40,7 @@ SOURCE = "enrollment"
 def fresh_database(sqlite: bool) -> str:
     if sqlite:
         return f"sqlite:///{Path(tempfile.mkdtemp(prefix='notify-consume-')) / 'notification.db'}"
-    base = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = "bench_notify_consume"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
+    return dbs.fresh_database("bench_notify_consume")
 
 
 def bulk_stream(count: int, trainee_events: bool, start: dt.date) -> list[dict]:

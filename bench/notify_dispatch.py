@@ -29,8 +29,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+
+from bench import dbs
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -40,15 +42,7 @@ def database_url(args) -> str:
     if args.sqlite:
         path = Path(tempfile.mkdtemp(prefix="notify-bench-")) / "notification.db"
         return f"sqlite:///{path}"
-    base = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = "bench_notify_svc_notification"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
+    return dbs.fresh_database("bench_notify_svc_notification")
 
 
 def seed(url: str, n: int, due_at: dt.datetime) -> float:

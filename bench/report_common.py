@@ -7,31 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 JWT_SECRET = "bench-secret-0123456789-0123456789-abcdef"
 
-
-def fresh_database(name: str, base: str = PG) -> str:
-    """Drop and create ``name`` on the PostgreSQL server of ``base`` (or a SQLite file if base is sqlite)."""
-    if base.startswith("sqlite"):
-        path = ROOT / "bench" / "out" / f"{name}.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    url = base.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
+from dbs import PG, fresh_database  # noqa: E402,F401 - re-exported for the reporting benches
 
 
 def make_app(service: str, db_url: str, **extra):
