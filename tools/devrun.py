@@ -52,7 +52,8 @@ LOW_PRIORITY = ("notification-worker", "notification-consumer", "reporting-worke
 
 
 def low_priority(name: str, command: str) -> str:
-    return f"{PY} -m tools.lowprio {command}" if name in LOW_PRIORITY else command
+    # exec: honcho runs each command through /bin/sh; the wrapper must replace it to lead the session
+    return f"exec {PY} -m tools.lowprio {command}" if name in LOW_PRIORITY else command
 
 
 def worker_queues(svc: str) -> str:

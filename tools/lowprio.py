@@ -6,8 +6,9 @@ derived views catch up right after (docker-compose.yml gives the same containers
 
 Why not just ``nice``: with Linux's scheduler autogroups (on by default on desktop kernels and here), a
 process that starts its own session — as each process under honcho does — is weighed as a group, and
-``nice`` only ranks processes *within* a group. So this sets both its own niceness and its session
-group's (``/proc/self/autogroup``), then replaces itself with the command. Best effort on other systems.
+``nice`` only ranks processes *within* a group. So this sets both its own niceness and, when it leads its
+own session (honcho starts each process that way; devrun ``exec``s it from the shell), that session
+group's (``/proc/self/autogroup``); then it replaces itself with the command. Best effort elsewhere.
 """
 from __future__ import annotations
 
@@ -22,11 +23,10 @@ def lower_priority(niceness: int = NICENESS) -> None:
         os.nice(niceness)
     except (AttributeError, OSError):
         pass
-    if os.getsid(0) != os.getpid():  # not a session of our own: the group is the caller's (a terminal's)
-        try:
-            os.setsid()
-        except OSError:
-            return  # leave the caller's group alone
+    if os.getsid(0) != os.getpid():
+        # Not a session of our own: the group is the caller's (a terminal's), leave it alone. (Starting a
+        # session here would also take us out of the process group a supervisor stops.)
+        return
     try:
         with open("/proc/self/autogroup", "w") as f:
             f.write(str(niceness))
