@@ -344,3 +344,18 @@ def test_a_dispatcher_whose_lease_was_taken_over_records_nothing(nt):
     assert len(nt.inbox_messages(60)) == 1
     assert {d.status for d in nt.deliveries()} == {"sent"}
     assert all(d.attempts == 1 for d in nt.deliveries())
+
+
+def test_inbox_messages_are_stored_before_the_rounds_remote_sends(nt):
+    """A round records its in-app messages first: the inbox never waits for the round's SMTP/SMS sends."""
+    inbox_when_sms_arrived = []
+
+    def observe(payload):
+        inbox_when_sms_arrived.append(len(nt.inbox_messages(31)))
+        return None
+
+    nt.sms.respond = observe
+    nt.deliver(E.enrollment("promoted", 31, 2, "confirmed", sess=E.session(1, future_monday())))
+    stats = nt.dispatch()
+    assert inbox_when_sms_arrived == [1]  # the SMS went out after the inbox message was committed
+    assert stats.sent == 3 and {d.status for d in nt.deliveries(enrollment_id=31)} == {"sent"}

@@ -149,8 +149,14 @@ class Dispatcher:
         started = time.monotonic()
         token, works = self.claim(limit, stats)
         if works:
-            outcomes = self.send(works, started)
-            self.record(outcomes, stats, token)
+            # In-app messages (a row in our own database) are recorded before the round's e-mails and SMS
+            # go out: with SMTP at four round trips a message, a 500-row round would otherwise keep the
+            # trainee's inbox waiting for every remote send of the round.
+            local, remote = self.send_local(works)
+            if local:
+                self.record(local, stats, token)
+            if remote:
+                self.record(self.send_remote(remote, started), stats, token)
         return stats
 
     # -- 1. claim ---------------------------------------------------------------------------------
@@ -305,18 +311,28 @@ class Dispatcher:
 
     # -- 2. send ----------------------------------------------------------------------------------
     def send(self, works: list[Work], started: float) -> list[Outcome]:
+        """Every claimed row's outcome: in-app and recovered ones, then the remote channels'."""
+        local, remote = self.send_local(works)
+        return local + self.send_remote(remote, started)
+
+    def send_local(self, works: list[Work]) -> tuple[list[Outcome], list[Work]]:
+        """Outcomes that need no remote call (sent before a crash, in-app); the works left to send."""
         recovered = self.markers.sent_among([w.row.delivery_key for w in works if w.recover])
         outcomes: list[Outcome] = []
-        by_channel: dict[str, list[Work]] = defaultdict(list)
+        remote: list[Work] = []
         for w in works:
             if w.row.delivery_key in recovered:
                 outcomes.append(Outcome(w, "sent", detail="accepted before the previous dispatcher died"))
+            elif w.row.channel == ChannelType.INAPP:
+                outcomes.append(self._send_one(ChannelType.INAPP, w))
             else:
-                by_channel[w.row.channel].append(w)
+                remote.append(w)
+        return outcomes, remote
+
+    def send_remote(self, works: list[Work], started: float) -> list[Outcome]:
+        outcomes: list[Outcome] = []
         cutoff = started + self.st.lease_seconds / 2
-        for w in by_channel.pop(ChannelType.INAPP, []):
-            outcomes.append(self._send_one(ChannelType.INAPP, w))
-        remote = [(ChannelType(ch), w) for ch, items in by_channel.items() for w in items]
+        remote = [(ChannelType(w.row.channel), w) for w in works]
         threads = max(1, min(self.st.send_threads, len(remote) // 20 or 1))
         if threads == 1:
             outcomes.extend(self._send_slice(remote, cutoff))
