@@ -359,3 +359,18 @@ def test_inbox_messages_are_stored_before_the_rounds_remote_sends(nt):
     stats = nt.dispatch()
     assert inbox_when_sms_arrived == [1]  # the SMS went out after the inbox message was committed
     assert stats.sent == 3 and {d.status for d in nt.deliveries(enrollment_id=31)} == {"sent"}
+
+
+def test_due_inbox_messages_are_claimed_before_due_mail(nt):
+    """A round takes due in-app rows first: a backlog of e-mails never holds the inbox back."""
+    from services.notification.service_layer.dispatch import RoundStats
+
+    sess = E.session(1, future_monday())
+    nt.deliver(*[E.enrollment("created", 40 + i, 1, "confirmed", sess=sess) for i in range(4)])
+    due = Counter(r.channel for r in nt.planned(kind="enrollment_confirmed"))
+    assert due["inapp"] == 4 and due["email"] == 4
+    with nt.app.app_context():
+        _, works = nt.dispatcher.claim(4, RoundStats())
+        assert sorted(w.row.channel for w in works) == ["inapp"] * 4
+        _, works = nt.dispatcher.claim(10, RoundStats())
+        assert sorted(w.row.channel for w in works) == ["email"] * 4

@@ -105,6 +105,8 @@ planned_messages = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("delivery_key", name="uq_planned_messages_delivery_key"),
     Index("ix_planned_due", "status", "next_attempt_at"),
+    # the dispatcher claims due in-app rows first (a local insert; they must not wait behind SMTP sends)
+    Index("ix_planned_due_channel", "status", "channel", "next_attempt_at"),
     Index("ix_planned_enrollment", "enrollment_id", "kind"),
     Index("ix_planned_trainee", "trainee_id"),
 )

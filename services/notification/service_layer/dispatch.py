@@ -166,9 +166,15 @@ class Dispatcher:
             now = self.st.now()
             pg = dialect_name(s) == "postgresql"
             rows: list = []
-            # Three index-friendly queries rather than one OR: taken-over leases first, then due rows.
+            # Index-friendly queries rather than one OR: taken-over leases first, then due rows — in-app
+            # ones before the rest: they only need a local insert, and a trainee's inbox should not wait
+            # behind a backlog of e-mails (a bulk upload makes thousands of each due at once).
+            due = _due(now, self.st.lead_seconds)
             for status, when, order in (("sending", T.c.lease_until < now, T.c.lease_until),
-                                        ("pending", _due(now, self.st.lead_seconds), T.c.next_attempt_at),
+                                        ("pending", and_(due, T.c.channel == ChannelType.INAPP.value),
+                                         T.c.next_attempt_at),
+                                        ("pending", and_(due, T.c.channel != ChannelType.INAPP.value),
+                                         T.c.next_attempt_at),
                                         ("deferred", T.c.next_attempt_at <= now, T.c.next_attempt_at)):
                 if len(rows) >= limit:
                     break
