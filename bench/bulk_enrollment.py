@@ -160,7 +160,7 @@ def main() -> int:
                        cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([str(Path(py).parent / "flask"), "--app", "services.enrollment.app:create_app", "bulk",
                     "load-onboarding-demo"], cwd=ROOT, env=env, check=True)
-    procs = {"web": subprocess.Popen([str(Path(py).parent / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "4",
+    procs = {"web": subprocess.Popen([str(Path(py).parent / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "4", "--reuse-port",
                                       "-b", f"127.0.0.1:{args.port}", "services.enrollment.app:create_app()"],
                                      cwd=ROOT, env=env, start_new_session=True)}
     def lowprio(role: str) -> list[str]:  # as make run starts them (tools/devrun.py, tools/lowprio.py)

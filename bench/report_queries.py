@@ -86,7 +86,7 @@ def main() -> None:
 
     env = dict(os.environ, REPORTING_DATABASE_URL=url, HRD_JWT_SECRET=JWT_SECRET, HRD_LOG_LEVEL="WARNING",
                PYTHONPATH=str(ROOT))
-    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "-b",
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "--reuse-port", "-b",
                 f"127.0.0.1:{args.port}", "services.reporting.app:create_app()"]
     proc = subprocess.Popen(gunicorn, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

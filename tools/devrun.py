@@ -65,7 +65,7 @@ def processes(env) -> dict[str, str]:
     procs = {}
     for svc in SERVICES:
         port = SERVICE_PORTS[svc]
-        procs[f"{svc}-web"] = (f"{BIN}/gunicorn -w {workers} -k gthread --threads 4 -b 127.0.0.1:{port} "
+        procs[f"{svc}-web"] = (f"{BIN}/gunicorn -w {workers} -k gthread --threads 4 --reuse-port -b 127.0.0.1:{port} "
                                f"--access-logfile - --graceful-timeout 10 'services.{svc}.app:create_app()'")
         procs[f"{svc}-worker"] = (f"{PY} -m celery -A services.{svc}.worker worker -Q {worker_queues(svc)} "
                                   f"-n {svc}@%h -c 2 --loglevel INFO")
