@@ -37,7 +37,7 @@ def db_urls():
 
 def _config(service: str, db_urls, redis_url) -> dict:
     return {"DATABASE_URL": db_urls[service], "REDIS_URL": redis_url, "JWT_SECRET": JWT_SECRET,
-            "TESTING": True, "OUTBOX_GRACE_SECONDS": 0.5}
+            "TESTING": True, "OUTBOX_GRACE_SECONDS": 0.5, "VALIDATE_EVENTS": "all"}
 
 
 @pytest.fixture(scope="session")
@@ -157,6 +157,6 @@ def subprocess_env(service: str, db_urls, redis_url, **extra) -> dict:
     env = dict(os.environ)
     env.update({f"{service.upper()}_DATABASE_URL": db_urls[service], "REDIS_URL": redis_url,
                 "HRD_JWT_SECRET": JWT_SECRET, "HRD_LOG_LEVEL": "WARNING",
-                "HRD_OUTBOX_GRACE_SECONDS": "0.5"})
+                "HRD_OUTBOX_GRACE_SECONDS": "0.5", "ENROLLMENT_VALIDATE_EVENTS": "all"})
     env.update({k: str(v) for k, v in extra.items()})
     return env
