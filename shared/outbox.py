@@ -20,6 +20,7 @@ from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, Meta
                         select, update)
 from sqlalchemy.engine import Engine
 
+from shared.clock import utcnow
 from shared.events.catalogue import consumer_queue, consumer_task_name, subscribers_for
 from shared.events.envelope import Envelope
 
@@ -27,10 +28,6 @@ log = logging.getLogger(__name__)
 
 #: How many envelopes one consumer task carries at most.
 PUBLISH_BATCH = 500
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def outbox_table(metadata: MetaData) -> Table:

@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 from sqlalchemy import ARRAY, Column, DateTime, MetaData, String, Table, any_, bindparam, select, text, update
 from sqlalchemy.engine import Engine
 
+from shared.clock import utcnow
 from shared.db import upsert_insert
 from shared.events.catalogue import all_subscribers, consumer_queue, subscribers_for
 
@@ -30,10 +31,6 @@ log = logging.getLogger(__name__)
 
 def receipts_task_name(source: str) -> str:
     return f"{source}.receipts"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def receipts_table(metadata: MetaData) -> Table:

@@ -6,7 +6,6 @@ crash without loading it whole; ``PartsReader`` is a seekable binary stream over
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 from typing import BinaryIO
@@ -18,6 +17,7 @@ from services.enrollment.adapters import bulk_orm as B
 from services.enrollment.adapters.file_formats import TRAINEE_ALIASES
 from services.enrollment.adapters.tabular import Column, ColumnSet
 from services.enrollment.domain.trainee_rows import TRAINEE_FIELDS
+from shared.clock import utcnow
 
 PART_SIZE = 1 << 20
 
@@ -33,10 +33,6 @@ NEW_HIRE_COLUMNS = ColumnSet(tuple(
     Column(name, ko, en, TRAINEE_ALIASES.get(name, ()) + NEW_HIRE_EXTRA_ALIASES.get(name, ()),
            name in NEW_HIRE_REQUIRED)
     for name, (ko, en) in TRAINEE_FIELDS.items()))
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def store_file(session, stream: BinaryIO, filename: str | None) -> int:

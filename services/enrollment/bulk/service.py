@@ -45,6 +45,7 @@ from services.enrollment.domain.values import cell_text
 from services.enrollment.service_layer import payloads
 from services.enrollment.service_layer.errors import conflict, invalid, not_found
 from services.enrollment.service_layer.unit_of_work import SOURCE, UnitOfWork
+from shared.clock import as_utc as _aware, utcnow
 from shared.events import wire
 from shared.db import dialect_name
 from shared.events.catalogue import payload_schema
@@ -62,16 +63,6 @@ J, C, E = B.bulk_jobs, B.bulk_chunks, B.bulk_row_errors
 #: trainee columns an upload may set; a blank cell never erases what is stored
 TRAINEE_COLUMNS = ("name", "organisation", "organisation_type", "department", "grade", "job_series", "email",
                    "mobile", "appointed_on", "accessibility_needs")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite gives naive UTC datetimes back
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value
 
 
 @dataclass

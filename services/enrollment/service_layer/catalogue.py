@@ -10,10 +10,7 @@ from services.enrollment.adapters import orm as T
 from services.enrollment.service_layer import payloads
 from services.enrollment.service_layer.errors import conflict, invalid, not_found
 from services.enrollment.service_layer.unit_of_work import UnitOfWork
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+from shared.clock import utcnow
 
 
 def create_course(uow: UnitOfWork, data: dict) -> dict:

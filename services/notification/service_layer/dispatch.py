@@ -52,6 +52,7 @@ from services.notification.domain.kst import KST, at_kst
 from services.notification.domain.rendering import (MissingContext, TemplateRenderer, default_renderer,
                                                     normalize_lang)
 from services.notification.service_layer.settings import NotificationSettings
+from shared.clock import as_utc as _aware
 from shared.db import dialect_name, upsert_insert
 
 log = logging.getLogger(__name__)
@@ -73,12 +74,6 @@ _CHUNK = 500  # IN-list size (SQLite allows 32k parameters; keep statements smal
 def _chunks(items: list, n: int = _CHUNK) -> Iterable[list]:
     for i in range(0, len(items), n):
         yield items[i:i + n]
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
 
 
 @dataclass

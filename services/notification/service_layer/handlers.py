@@ -35,6 +35,7 @@ from services.notification.domain.kinds import MessageKind as K
 from services.notification.domain.planning import plan_prerequisite_nudges, plan_reminders, plan_survey_request
 from services.notification.service_layer import planner
 from services.notification.service_layer.settings import NotificationSettings
+from shared.clock import as_utc as _aware
 from shared.consumer import EventHandlers
 from shared.db import upsert_insert
 from shared.events import enrollment as ev
@@ -57,12 +58,6 @@ SCHEDULED = (K.REMINDER, K.PREREQUISITE_NUDGE, K.SURVEY_REQUEST)
 
 def settings() -> NotificationSettings:
     return current_app.extensions["notification_settings"]
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:

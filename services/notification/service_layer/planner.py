@@ -22,6 +22,7 @@ from services.notification.domain.kinds import ChannelType, MessageKind, spec_fo
 from services.notification.domain.kst import at_kst
 from services.notification.domain.planning import PlannedMessage, diff_plans
 from services.notification.service_layer.settings import NotificationSettings
+from shared.clock import as_utc as _aware
 from shared.db import dialect_name, upsert_insert
 
 T = orm.planned_messages
@@ -196,8 +197,3 @@ def session_start(starts_on: dt.date, st: NotificationSettings) -> dt.datetime:
 
 def session_end(ends_on: dt.date, st: NotificationSettings) -> dt.datetime:
     return at_kst(ends_on, st.session_end_time)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
-

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from services.reporting.adapters import orm
 from services.reporting.domain.rollup import CounterTotals, counters_for_status
+from shared.clock import utcnow
 from shared.db import dialect_name
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,6 @@ SERVICE = "reporting"
 KEEP_RECONCILIATIONS = 20
 STATUS_COUNTERS = ("requested", "pending_prerequisite", "waitlisted", "enrolled", "attended", "no_show",
                    "completed", "failed", "cancelled")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _row(mapping) -> dict | None:

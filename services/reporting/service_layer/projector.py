@@ -32,6 +32,7 @@ from services.reporting.service_layer import maintenance
 from services.reporting.domain.rollup import (EnrollmentDimensions, parse_status, satisfaction_deltas,
                                               score_x100, status_deltas)
 from shared import inbox
+from shared.clock import as_utc as _aware
 from shared.db import dialect_name, upsert_insert
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,6 @@ def _ts(value: str | None) -> dt.datetime | None:
         return None
     out = dt.datetime.fromisoformat(value)
     return out if out.tzinfo else out.replace(tzinfo=dt.timezone.utc)
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value
 
 
 def _month_of(starts_on: str | None) -> int | None:
