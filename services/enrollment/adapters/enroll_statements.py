@@ -31,12 +31,8 @@ def _build() -> dict:
             .where(T.sessions.c.id == bindparam("session_id")).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL))
     # PostgreSQL: lock the trainee (two requests of one trainee serialise, so the calendar check that
     # follows cannot be raced) and draw the enrollment id now, so the writes need not wait for it.
-    load_pg = (select(T.sessions, T.courses, T.trainees, has_prereq.label("n_prereq"),
-                      literal_column_next_id())
-               .join(T.courses, T.courses.c.id == T.sessions.c.course_id)
-               .join(T.trainees, T.trainees.c.id == bindparam("trainee_id"))
-               .where(T.sessions.c.id == bindparam("session_id")).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
-               .with_for_update(of=T.trainees))
+    next_id = literal_column("nextval(pg_get_serial_sequence('enrollments', 'id'))").label("next_id")
+    load_pg = load.add_columns(next_id).with_for_update(of=T.trainees)
 
     e, ss, c = T.enrollments, T.sessions, T.courses
     calendar = (select(e.c.id, e.c.session_id, e.c.status, ss.c.starts_on, ss.c.ends_on, ss.c.seq_no, c.c.code,
@@ -63,10 +59,6 @@ def _build() -> dict:
             "seat_and_calendar_pg": seat_and_calendar_pg,
             "insert": T.enrollments.insert(), "history": T.enrollment_history.insert(),
             "write_pg_1": _write_pg(1), "write_pg_2": _write_pg(2)}
-
-
-def literal_column_next_id():
-    return literal_column("nextval(pg_get_serial_sequence('enrollments', 'id'))").label("next_id")
 
 
 def _write_pg(history_rows: int):
