@@ -138,6 +138,16 @@ def relay_now(engine: Engine, table: Table, celery_app, envelopes: Sequence[Enve
     return True
 
 
+def claim_rows(conn, table: Table, limit: int, *conditions) -> list:
+    """The oldest outbox rows matching ``conditions``, in commit order, locked until the caller's
+    transaction ends: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two sweepers never take the same rows
+    (SQLite serialises writers anyway)."""
+    q = select(table).where(*conditions).order_by(table.c.seq).limit(limit)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return conn.execute(q).all()
+
+
 def sweep(engine: Engine, table: Table, celery_app, grace_seconds: float = 3.0,
           batch_size: int = PUBLISH_BATCH, max_batches: int = 200) -> int:
     """Publish unpublished rows older than ``grace_seconds``; returns how many were published.
@@ -149,11 +159,7 @@ def sweep(engine: Engine, table: Table, celery_app, grace_seconds: float = 3.0,
     for _ in range(max_batches):
         cutoff = utcnow() - dt.timedelta(seconds=grace_seconds)
         with engine.begin() as conn:
-            q = (select(table).where(table.c.published_at.is_(None), table.c.created_at <= cutoff)
-                 .order_by(table.c.seq).limit(batch_size))
-            if conn.dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
-            rows = conn.execute(q).all()
+            rows = claim_rows(conn, table, batch_size, table.c.published_at.is_(None), table.c.created_at <= cutoff)
             if not rows:
                 break
             seqs = [r.seq for r in rows]

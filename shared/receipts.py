@@ -163,7 +163,7 @@ def resend_unreceipted(engine: Engine, outbox: Table, receipts: Table, celery_ap
     round), so for such a subscriber the row's timeout is restarted instead. Once its queue has drained,
     whatever it still lacks is re-sent as usual. ``backlogged`` defaults to asking the broker.
     """
-    from shared.outbox import _row_to_envelope, publish_to
+    from shared.outbox import _row_to_envelope, claim_rows, publish_to
 
     backlogged = backlogged or broker_backlog(celery_app)
     if all(backlogged(s) for s in all_subscribers()):
@@ -172,12 +172,8 @@ def resend_unreceipted(engine: Engine, outbox: Table, receipts: Table, celery_ap
     for _ in range(max_batches):
         cutoff = utcnow() - dt.timedelta(seconds=timeout_seconds)
         with engine.begin() as conn:
-            q = (select(outbox).where(outbox.c.receipted_at.is_(None), outbox.c.published_at.is_not(None),
-                                      outbox.c.published_at <= cutoff)
-                 .order_by(outbox.c.seq).limit(batch_size))
-            if conn.dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
-            rows = conn.execute(q).all()
+            rows = claim_rows(conn, outbox, batch_size, outbox.c.receipted_at.is_(None),
+                              outbox.c.published_at.is_not(None), outbox.c.published_at <= cutoff)
             if not rows:
                 break
             got = _receipted_by(conn, receipts, [r.event_id for r in rows])
