@@ -292,15 +292,20 @@ def courses(s: Session, year: int, filters: Filters, q: str | None = None) -> li
     return out
 
 
-def sessions(s: Session, year: int, filters: Filters) -> list[dict]:
-    q = (select(S, C.c.code, C.c.name_ko, C.c.delivery, C.c.competency_area)
-         .join(C, C.c.course_id == S.c.course_id, isouter=True).where(S.c.year == year))
+def _catalogue_filters(q, filters: Filters):
+    """A session query (sessions joined to courses) narrowed by the delivery/area/course filters."""
     if filters.delivery:
         q = q.where(C.c.delivery == filters.delivery)
     if filters.area:
         q = q.where(C.c.competency_area == filters.area)
     if filters.course_id:
         q = q.where(S.c.course_id == filters.course_id)
+    return q
+
+
+def sessions(s: Session, year: int, filters: Filters) -> list[dict]:
+    q = _catalogue_filters(select(S, C.c.code, C.c.name_ko, C.c.delivery, C.c.competency_area)
+                           .join(C, C.c.course_id == S.c.course_id, isouter=True).where(S.c.year == year), filters)
     if filters.month:
         first = dt.date(year, int(filters.month), 1)
         nxt = dt.date(year + (first.month == 12), first.month % 12 + 1, 1)
@@ -333,12 +338,7 @@ def months(s: Session, year: int, filters: Filters) -> list[dict]:
     q = (select(func.extract("month", S.c.starts_on).label("m"), func.coalesce(func.sum(S.c.capacity), 0),
                 func.count()).join(C, C.c.course_id == S.c.course_id, isouter=True)
          .where(S.c.year == year, S.c.status != "cancelled"))
-    if filters.delivery:
-        q = q.where(C.c.delivery == filters.delivery)
-    if filters.area:
-        q = q.where(C.c.competency_area == filters.area)
-    if filters.course_id:
-        q = q.where(S.c.course_id == filters.course_id)
+    q = _catalogue_filters(q, filters)
     capacity = {int(m): (int(cap), int(n)) for m, cap, n in s.execute(q.group_by("m")).all() if m is not None}
     out = []
     for m in range(1, 13):
