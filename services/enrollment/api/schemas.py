@@ -1,6 +1,8 @@
 """Request/response schemas (marshmallow) for the enrollment API."""
 from marshmallow import Schema, fields, validate
 
+from shared.pagination import page_of, page_query  # noqa: F401 - page_of is used by the API modules as S.page_of
+
 DELIVERIES = ("classroom", "elearning")
 AREAS = ("basic", "leadership", "job", "it")
 COURSE_STATUSES = ("new", "improved", "continuing", "merged", "abolished")
@@ -9,9 +11,7 @@ ENROLLMENT_STATUSES = ("requested", "pending_prerequisite", "confirmed", "waitli
                        "no_show", "completed", "failed", "cancelled")
 
 
-class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
+PageQuery = page_query(max_per_page=1000)
 
 
 class CourseIn(Schema):
@@ -294,8 +294,3 @@ class ExportQuery(Schema):
     format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
 
 
-def page_of(schema_cls):
-    """A paginated list response schema wrapping ``schema_cls``."""
-    return type(f"{schema_cls.__name__}Page", (Schema,), {
-        "items": fields.List(fields.Nested(schema_cls)),
-        "total": fields.Integer(), "page": fields.Integer(), "per_page": fields.Integer()})

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from services.enrollment.adapters import bulk_orm as B
 from services.enrollment.adapters import orm as T
 from services.enrollment.api.pagination import paginate
+from services.enrollment.api.schemas import PageQuery, page_of
 from services.enrollment.bulk import service, tracks
 from services.enrollment.bulk.service import Deps
 from services.enrollment.domain.onboarding import timeline
@@ -69,9 +70,6 @@ EXAMPLE_JOB = {
 
 # --- schemas ---------------------------------------------------------------------------------
 
-class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
 
 
 class StageOut(Schema):
@@ -208,10 +206,6 @@ class JobQuery(PageQuery):
     dry_run = fields.Boolean()
 
 
-def page_of(schema_cls):
-    return type(f"{schema_cls.__name__}Page", (Schema,), {
-        "items": fields.List(fields.Nested(schema_cls)), "total": fields.Integer(), "page": fields.Integer(),
-        "per_page": fields.Integer()})
 
 
 def _deps() -> Deps:

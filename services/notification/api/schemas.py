@@ -1,14 +1,13 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.notification.domain.kinds import ChannelType, MessageKind
+from shared.pagination import page_of, page_query
 
 KINDS = [k.value for k in MessageKind]
 CHANNELS = [c.value for c in ChannelType]
 
 
-class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={"example": 1})
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500), metadata={"example": 50})
+PageQuery = page_query(max_per_page=500)
 
 
 class MessageQuery(PageQuery):
@@ -29,11 +28,7 @@ class MessageOut(Schema):
     read_at = fields.DateTime(allow_none=True)
 
 
-class MessagePage(Schema):
-    items = fields.List(fields.Nested(MessageOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+MessagePage = page_of(MessageOut, "MessagePage")
 
 
 class DeliveryQuery(PageQuery):
@@ -74,11 +69,7 @@ class DeliveryOut(Schema):
     sent_at = fields.DateTime(allow_none=True)
 
 
-class DeliveryPage(Schema):
-    items = fields.List(fields.Nested(DeliveryOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+DeliveryPage = page_of(DeliveryOut, "DeliveryPage")
 
 
 class ReminderQuery(PageQuery):
@@ -103,11 +94,7 @@ class PlannedOut(Schema):
     detail = fields.String(allow_none=True)
 
 
-class PlannedPage(Schema):
-    items = fields.List(fields.Nested(PlannedOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+PlannedPage = page_of(PlannedOut, "PlannedPage")
 
 
 class PreferencesIn(Schema):

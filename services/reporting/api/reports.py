@@ -17,6 +17,7 @@ from services.reporting.service_layer import maintenance, queries
 from services.reporting.service_layer.queries import Filters
 from shared.auth import STAFF_ROLES, current_principal, require_roles
 from shared.errors import AppError, wants_english
+from shared.pagination import page_of, page_query
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="통계 / Reports")
 
@@ -51,9 +52,7 @@ class TraineeFilterQuery(CatalogueFilterQuery):
                            metadata={"description": "month the session starts (1-12)", "example": 3})
 
 
-class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+PageQuery = page_query(max_per_page=500)
 
 
 class SummaryQuery(TraineeFilterQuery):
@@ -245,15 +244,13 @@ class MonthRow(Counters):
     sessions = fields.Integer()
 
 
-def page_of(item: type[Schema], name: str) -> type[Schema]:
-    return type(name, (Schema,), {"year": fields.Integer(), "filters": fields.Dict(),
-                                  "items": fields.List(fields.Nested(item)), "total": fields.Integer(),
-                                  "page": fields.Integer(), "per_page": fields.Integer()})
+def _report_page(item: type[Schema], name: str) -> type[Schema]:
+    return page_of(item, name, year=fields.Integer(), filters=fields.Dict())
 
 
-CoursePage = page_of(CourseRow, "CoursePage")
-SessionPage = page_of(SessionRow, "SessionPage")
-GroupPage = page_of(GroupRow, "GroupPage")
+CoursePage = _report_page(CourseRow, "CoursePage")
+SessionPage = _report_page(SessionRow, "SessionPage")
+GroupPage = _report_page(GroupRow, "GroupPage")
 
 
 class MonthList(Schema):
