@@ -91,26 +91,20 @@ class StageOut(Schema):
                                     "description": "series group (or * for everyone) → course name"})
 
 
-class TrackOut(Schema):
+class TrackRef(Schema):
     id = fields.Integer()
     code = fields.String(metadata={"example": "ONB-7-9"})
     version = fields.Integer(metadata={"example": 1})
     year = fields.Integer(metadata={"example": 2019})
     name_ko = fields.String()
     name_en = fields.String()
+
+
+class TrackOut(TrackRef):
     grades = fields.List(fields.String(), metadata={"example": ["7급", "8급", "9급"]})
     series_groups = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     active = fields.Boolean()
     stages = fields.List(fields.Nested(StageOut))
-
-
-class TrackRef(Schema):
-    id = fields.Integer()
-    code = fields.String()
-    version = fields.Integer()
-    year = fields.Integer()
-    name_ko = fields.String()
-    name_en = fields.String()
 
 
 class TrackQuery(PageQuery):
