@@ -191,18 +191,18 @@ def enroll(uow: UnitOfWork, trainee_id: int, session_id: int, actor: str, *, ove
             history.append({"from_status": "requested", "to_status": status, "actor": actor, "at": now,
                             "reason": None if seated else "정원 초과로 대기 / waitlisted: session full"})
         try:
-            if pg:
+            if pg:  # the id was drawn by the load; everything is written in one statement below
                 enrollment_id = m["next_id"]
-                event = uow.emit(_event_type("created"), payloads.enrollment_event(
-                    _new_enrollment(enrollment_id, values), trainee, course, session, None, actor, None, missing))
-                s.execute(_STMTS[f"write_pg_{len(history)}"], enroll_statements.write_pg_params(
-                    enrollment_id, values, history, outbox.outbox_rows([event])[0]))
-                uow.written_to_outbox(event)
             else:
                 enrollment_id = s.execute(_STMTS["insert"], values).inserted_primary_key[0]
                 s.execute(_STMTS["history"], [{"enrollment_id": enrollment_id, **h} for h in history])
-                uow.emit(_event_type("created"), payloads.enrollment_event(
-                    _new_enrollment(enrollment_id, values), trainee, course, session, None, actor, None, missing))
+            e = _new_enrollment(enrollment_id, values)
+            event = uow.emit(_event_type("created"), payloads.enrollment_event(e, trainee, course, session, None,
+                                                                               actor, None, missing))
+            if pg:
+                s.execute(_STMTS[f"write_pg_{len(history)}"], enroll_statements.write_pg_params(
+                    enrollment_id, values, history, outbox.outbox_rows([event])[0]))
+                uow.written_to_outbox(event)
         except IntegrityError:  # a concurrent request for the same trainee and session won the race
             raise conflict("already_enrolled", "이미 이 회차에 신청되어 있습니다.",
                            "The trainee is already enrolled in this session.", {"session_id": [session_id]})
@@ -211,7 +211,7 @@ def enroll(uow: UnitOfWork, trainee_id: int, session_id: int, actor: str, *, ove
             if celery is not None:
                 uow.after_commit(lambda: celery.send_task(CHECK_PREREQUISITES_TASK, args=[enrollment_id]))
         uow.commit()
-        return vars(_new_enrollment(enrollment_id, values))
+        return vars(e)
 
 
 def _new_enrollment(enrollment_id: int, values: dict) -> SimpleNamespace:
